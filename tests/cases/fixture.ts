@@ -1,0 +1,13 @@
+// Where the local fixture servers are, from the app's config (set by the runner of each lane).
+import config from "mc/config";
+
+export function fixtureHost(): string {
+  return String(config.fixtureHost ?? "127.0.0.1");
+}
+
+export function fixturePort(name: "Echo" | "Banner" | "Counter" | "Refused" | "Tls" | "Stranger"): number {
+  const port = Number(config[`fixture${name}Port`]);
+  if (!(port > 0))
+    throw new Error(`config.fixture${name}Port is not set: run the cases through a lane runner`);
+  return port;
+}

@@ -1,0 +1,61 @@
+// Node module-resolution hook: bare specifiers of the SDK's built-ins resolve to the host runtime, and
+// our own module specifiers resolve to the compiled sources named in modules/manifest.json, so device
+// modules are imported unchanged.
+import { readFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // <out>/tests/host
+const outRoot = path.resolve(here, "..", "..");              // <out>: the compiled project tree
+const projectRoot = path.resolve(outRoot, "..", "..");       // <out> is <project>/build/node
+
+const builtins: Record<string, string> = {
+  socket: "socket",
+  securesocket: "securesocket",
+  timer: "timer",
+  Resource: "resource",
+  "mc/config": "config",
+  instrumentation: "instrumentation",
+  wifi: "wifi",
+  net: "net",
+  sntp: "sntp",
+  url: "url",
+  headers: "headers",
+  base64: "base64",
+  "text/decoder": "text-decoder",
+  "text/encoder": "text-encoder",
+};
+
+/** Our specifiers from modules/manifest.json ("http/client": "./http/client") → compiled file URLs. */
+function manifestModules(): Map<string, string> {
+  const map = new Map<string, string>();
+  const manifestPath = path.join(projectRoot, "modules", "manifest.json");
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { modules?: Record<string, unknown> };
+  for (const [specifier, source] of Object.entries(manifest.modules ?? {})) {
+    if (specifier === "*" || specifier === "~" || typeof source !== "string" || source.includes("$("))
+      continue;
+    const compiled = path.join(outRoot, "modules", source) + ".js";
+    map.set(specifier, pathToFileURL(compiled).href);
+  }
+  return map;
+}
+
+const ours = manifestModules();
+
+export function moduleURL(specifier: string): string | undefined {
+  const builtin = builtins[specifier];
+  if (builtin)
+    return pathToFileURL(path.join(here, "sdk", builtin + ".js")).href;
+  return ours.get(specifier);
+}
+
+type Resolve = (specifier: string, context: { parentURL?: string }, next: (s: string, c?: unknown) => unknown) => unknown;
+export const resolve: Resolve = (specifier, context, next) => {
+  const url = moduleURL(specifier);
+  if (url)
+    return { url, shortCircuit: true };
+  // Device modules import each other as XS does, without an extension ("./harness").
+  if (specifier.startsWith(".") && !path.extname(specifier) && context.parentURL?.startsWith(pathToFileURL(outRoot).href))
+    return next(specifier + ".js", context);
+  return next(specifier, context);
+};

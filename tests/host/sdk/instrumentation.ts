@@ -1,0 +1,36 @@
+// Host `instrumentation`: the SDK's counters by index, with Node's nearest equivalents.
+import { counters } from "../runtime.js";
+
+const names = [
+  "Pixels Drawn", "Frames Drawn", "Network Bytes Read", "Network Bytes Written", "Network Sockets",
+  "Timers", "Files", "Poco Display List Used", "Piu Command List Used", "Turns", "CPU 0", "CPU 1",
+  "System Free Memory", "XS Slot Heap Used", "XS Chunk Heap Used", "XS Keys Used",
+  "XS Garbage Collection Count", "XS Modules Loaded", "XS Stack Used", "XS Promises Settled",
+];
+
+const readers: Record<string, () => number> = {
+  "Network Bytes Read": () => counters.bytesRead,
+  "Network Bytes Written": () => counters.bytesWritten,
+  "Network Sockets": () => counters.sockets,
+  "Timers": () => counters.timers,
+  "System Free Memory": () => Math.max(0, process.constrainedMemory?.() ?? 0),
+  "XS Chunk Heap Used": () => process.memoryUsage().heapUsed,
+  "XS Slot Heap Used": () => process.memoryUsage().heapUsed,
+};
+
+const Instrumentation = {
+  /** The index of a counter by name (1-based, as in the SDK), or undefined. */
+  map(name: string): number | undefined {
+    const index = names.indexOf(name);
+    return index < 0 ? undefined : index + 1;
+  },
+  name(what: number | undefined): string | undefined {
+    return what === undefined ? undefined : names[what - 1];
+  },
+  get(what: number | undefined): number | undefined {
+    const name = Instrumentation.name(what);
+    return name === undefined ? undefined : (readers[name]?.() ?? 0);
+  },
+};
+
+export default Instrumentation;

@@ -1,0 +1,2 @@
+// Host `text/encoder`.
+export default globalThis.TextEncoder;

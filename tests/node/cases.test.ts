@@ -1,0 +1,19 @@
+// The shared device-side cases, run under mocha on the host runtime.
+import { socketCases } from "../cases/socket.cases.js";
+import { sdkCases } from "../cases/sdk.cases.js";
+import type { TestCase } from "../cases/harness.js";
+
+function register(title: string, cases: TestCase[]): void {
+  describe(title, () => {
+    for (const testCase of cases) {
+      if (testCase.skip?.lane === "node") {
+        console.log(`  not run on the Node lane: ${testCase.name}: ${testCase.skip.reason}`);
+        continue;
+      }
+      it(testCase.name, () => testCase.run());
+    }
+  });
+}
+
+register("SDK built-ins: socket and securesocket (shared cases)", socketCases);
+register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);

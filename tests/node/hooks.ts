@@ -1,0 +1,27 @@
+// Mocha root hooks: the fixture servers of the shared cases, and the host runtime pointed at them.
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startFixtures, type Fixtures } from "../support/fixtures.js";
+import { config, resourceDirs } from "../host/runtime.js";
+
+let fixtures: Fixtures | undefined;
+let resourceDir: string | undefined;
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(30000);
+    fixtures = await startFixtures();
+    Object.assign(config, fixtures.config);
+    resourceDir = mkdtempSync(path.join(tmpdir(), "netkit-resources-"));
+    for (const [name, bytes] of Object.entries(fixtures.resources))
+      writeFileSync(path.join(resourceDir, name), bytes);
+    resourceDirs.push(resourceDir);
+    process.env.HOST_DNS = fixtures.dnsServer;
+  },
+  async afterAll() {
+    await fixtures?.close();
+    if (resourceDir)
+      rmSync(resourceDir, { recursive: true, force: true });
+  },
+};

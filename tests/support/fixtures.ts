@@ -1,0 +1,120 @@
+// The local servers the shared cases run against (127.0.0.1 only), and the config keys that tell the
+// cases where they are. Both lanes start these: mocha in-process, the simulator runner beside mcsim.
+import net from "node:net";
+import tls from "node:tls";
+import dgram from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { createTestPki, type TestPki } from "./pki.js";
+
+/** What a banner server sends on accept before closing: text with a newline, then two raw bytes. */
+export const BANNER = Buffer.concat([Buffer.from("alpha beta\ngamma|"), Buffer.of(7, 255)]);
+
+export interface Fixtures {
+  pki: TestPki;
+  /** Config keys for the cases (see tests/cases/fixture.ts). */
+  config: Record<string, string>;
+  /** Files the device needs as resources: name → bytes. */
+  resources: Record<string, Uint8Array>;
+  /** "127.0.0.1:port" of a DNS server that knows no name (for the host runtime's $HOST_DNS). */
+  dnsServer: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = "127.0.0.1";
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, LOOPBACK, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** A port on loopback where nothing listens. */
+async function refusedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A DNS server on loopback that answers every query NXDOMAIN: names that do not exist, without the internet. */
+export async function startNxDomainServer(): Promise<{ address: string; close(): void }> {
+  const socket = dgram.createSocket("udp4");
+  socket.on("message", (query, peer) => {
+    if (query.length < 12)
+      return;
+    const answer = Buffer.from(query);
+    answer.writeUInt16BE(0x8183, 2);           // response, recursion desired+available, NXDOMAIN
+    answer.writeUInt16BE(0, 6);                 // no answers
+    answer.writeUInt16BE(0, 8);
+    answer.writeUInt16BE(0, 10);                // and no additional records (drops EDNS)
+    const questionEnd = endOfQuestion(query);
+    socket.send(answer.subarray(0, questionEnd), peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  return { address: `${LOOPBACK}:${socket.address().port}`, close: () => socket.close() };
+}
+
+function endOfQuestion(query: Buffer): number {
+  let at = 12;
+  while (at < query.length && query[at] !== 0)
+    at += query[at] + 1;
+  return Math.min(query.length, at + 5); // zero label, type, class
+}
+
+export async function startFixtures(): Promise<Fixtures> {
+  const pki = await createTestPki();
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+  };
+  const start = async (server: net.Server) => {
+    servers.push(server);
+    server.on("connection", track);
+    return listen(server);
+  };
+
+  const echo = await start(net.createServer((socket) => socket.pipe(socket)));
+  const banner = await start(net.createServer((socket) => socket.end(BANNER)));
+  const counter = await start(net.createServer((socket) => {
+    let count = 0;
+    socket.on("data", (data: Buffer) => {
+      const newline = data.indexOf(10);
+      if (newline < 0) {
+        count += data.length;
+        return;
+      }
+      socket.end(`${count + newline}\n`);
+    });
+  }));
+  const tlsOptions = { key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem };
+  const tlsEcho = await start(tls.createServer(tlsOptions, (socket) => socket.pipe(socket)));
+  const stranger = await start(tls.createServer({ key: pki.strangerLeaf.keyPem, cert: pki.strangerLeaf.pem }, (socket) => socket.pipe(socket)));
+  for (const server of servers.slice(-2))
+    server.on("tlsClientError", () => undefined);
+  const dns = await startNxDomainServer();
+
+  return {
+    pki,
+    config: {
+      fixtureHost: LOOPBACK,
+      fixtureEchoPort: String(echo),
+      fixtureBannerPort: String(banner),
+      fixtureCounterPort: String(counter),
+      fixtureRefusedPort: String(await refusedPort()),
+      fixtureTlsPort: String(tlsEcho),
+      fixtureStrangerPort: String(stranger),
+    },
+    resources: { "fixture-ca.der": pki.root.der },
+    dnsServer: dns.address,
+    async close() {
+      dns.close();
+      for (const socket of sockets)
+        socket.destroy();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
+}
