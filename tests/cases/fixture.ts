@@ -11,3 +11,8 @@ export function fixturePort(name: "Echo" | "Banner" | "Counter" | "Refused" | "T
     throw new Error(`config.fixture${name}Port is not set: run the cases through a lane runner`);
   return port;
 }
+
+/** Which lane runs the cases: "node" (host runtime) or "sim" (the SDK's Linux simulator). */
+export function lane(): "node" | "sim" {
+  return config.testLane === "sim" ? "sim" : "node";
+}

@@ -1,6 +1,6 @@
 // The shared device-side cases, run under mocha on the host runtime.
-import { socketCases } from "../cases/socket.cases.js";
-import { sdkCases } from "../cases/sdk.cases.js";
+import { socketCases } from "../cases/socket-cases.js";
+import { sdkCases } from "../cases/sdk-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {

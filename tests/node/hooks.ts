@@ -12,7 +12,7 @@ export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(30000);
     fixtures = await startFixtures();
-    Object.assign(config, fixtures.config);
+    Object.assign(config, fixtures.config, { testLane: "node" });
     resourceDir = mkdtempSync(path.join(tmpdir(), "netkit-resources-"));
     for (const [name, bytes] of Object.entries(fixtures.resources))
       writeFileSync(path.join(resourceDir, name), bytes);

@@ -5,7 +5,7 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import Resource from "Resource";
 import { assert, deadline, equal, equalBytes, type TestCase } from "./harness";
-import { fixtureHost, fixturePort } from "./fixture";
+import { fixtureHost, fixturePort, lane } from "./fixture";
 
 interface SocketEvent {
   message: number;
@@ -85,7 +85,7 @@ export const socketCases: TestCase[] = [
     async run() {
       const expected = [...Array.from("hello", (c) => c.charCodeAt(0)), 33, 1, 2, 3];
       const received: number[] = [];
-      const events = await converse(tcp({ address: fixtureHost(), port: fixturePort("Echo") }), (s, message) => {
+      const events = await converse(tcp({ host: fixtureHost(), port: fixturePort("Echo") }), (s, message) => {
         if (message === 1)
           s.write("hello", 33, Uint8Array.of(1, 2, 3).buffer);
         if (message === 2) {
@@ -117,7 +117,7 @@ export const socketCases: TestCase[] = [
   {
     name: "Socket: peer closing after its data gives every byte, then disconnect (-1) and nothing after",
     async run() {
-      const { bytes, events } = await drain(tcp({ address: fixtureHost(), port: fixturePort("Banner") }));
+      const { bytes, events } = await drain(tcp({ host: fixtureHost(), port: fixturePort("Banner") }));
       equal(asText(bytes.slice(0, BANNER_TEXT.length)), BANNER_TEXT, "text");
       equalBytes(Uint8Array.from(bytes.slice(BANNER_TEXT.length)), BANNER_BYTES, "trailing bytes");
       equal(events[events.length - 1].message, -1, "last message");
@@ -128,7 +128,7 @@ export const socketCases: TestCase[] = [
     name: "Socket: write() tells the free buffer space, a larger write throws and sends nothing, writable (3) follows a write",
     async run() {
       let refused = false;
-      const { bytes } = await drain(tcp({ address: fixtureHost(), port: fixturePort("Counter") }), (s) => {
+      const { bytes } = await drain(tcp({ host: fixtureHost(), port: fixturePort("Counter") }), (s) => {
         const free = s.write();
         assert(free > 0, `write() with no argument should be positive after connect, got ${free}`);
         try {
@@ -147,7 +147,7 @@ export const socketCases: TestCase[] = [
     name: "Socket: a writable message (3) with a positive count arrives after data is sent",
     async run() {
       let counted = -1;
-      await converse(tcp({ address: fixtureHost(), port: fixturePort("Echo") }), (s, message, value) => {
+      await converse(tcp({ host: fixtureHost(), port: fixturePort("Echo") }), (s, message, value) => {
         if (message === 1)
           s.write("ping");
         if (message === 3) {
@@ -159,10 +159,12 @@ export const socketCases: TestCase[] = [
     },
   },
   {
-    name: "Socket: a refused port gives error (-2)",
+    name: "Socket: a refused port gives error (-2) on the host; connect then disconnect (1,-1) on the Linux simulator",
     async run() {
-      const events = await converse(tcp({ address: fixtureHost(), port: fixturePort("Refused") }), () => undefined, "error");
-      equal(messages(events), "-2", "messages");
+      // lin's select loop takes a failed non-blocking connect for a connected socket (it never reads
+      // SO_ERROR), then recv ends it: see docs/sdk-notes.md. Our HTTP client has to cope with both.
+      const events = await converse(tcp({ host: fixtureHost(), port: fixturePort("Refused") }), () => undefined, "end of socket");
+      equal(messages(events), lane() === "sim" ? "1,-1" : "-2", "messages");
     },
   },
   {
@@ -228,7 +230,7 @@ export const socketCases: TestCase[] = [
   {
     name: "SecureSocket: the sock: form runs TLS over a Socket created first",
     async run() {
-      const sock = tcp({ address: fixtureHost(), port: fixturePort("Tls") });
+      const sock = tcp({ host: fixtureHost(), port: fixturePort("Tls") });
       const socket = secure({
         sock, host: "localhost",
         secure: { protocolVersion: 0x303, certificate: fixtureCA() },

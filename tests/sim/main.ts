@@ -1,0 +1,31 @@
+// The device test app: runs the shared cases on the SDK's own modules and traces one line per case.
+// tests/sim/run.ts builds it, starts the simulator and reads these lines.
+import type { TestCase } from "testing/harness";
+import { socketCases } from "testing/socket-cases";
+import { sdkCases } from "testing/sdk-cases";
+
+async function runAll(cases: TestCase[]): Promise<void> {
+  let passed = 0;
+  let failed = 0;
+  for (const testCase of cases) {
+    if (testCase.skip?.lane === "sim") {
+      trace(`CASE SKIP ${testCase.name} :: ${testCase.skip.reason}\n`);
+      continue;
+    }
+    trace(`CASE START ${testCase.name}\n`);
+    try {
+      await testCase.run();
+      passed++;
+      trace(`CASE PASS ${testCase.name}\n`);
+    }
+    catch (error) {
+      failed++;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      trace(`CASE FAIL ${testCase.name} :: ${message}\n`);
+    }
+  }
+  trace(`CASE DONE ${passed} passed, ${failed} failed\n`);
+}
+
+trace("CASE BEGIN\n");
+runAll([...socketCases, ...sdkCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
