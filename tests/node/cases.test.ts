@@ -1,6 +1,7 @@
 // The shared device-side cases, run under mocha on the host runtime.
 import { socketCases } from "../cases/socket-cases.js";
 import { sdkCases } from "../cases/sdk-cases.js";
+import { networkCases } from "../cases/network-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -16,4 +17,5 @@ function register(title: string, cases: TestCase[]): void {
 }
 
 register("SDK built-ins: socket and securesocket (shared cases)", socketCases);
+register("SDK built-ins: wifi, net, sntp (shared cases)", networkCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);

@@ -18,6 +18,7 @@ export const mochaHooks = {
       writeFileSync(path.join(resourceDir, name), bytes);
     resourceDirs.push(resourceDir);
     process.env.HOST_DNS = fixtures.dnsServer;
+    process.env.HOST_SNTP_PORT = fixtures.config.fixtureSntpPort;
   },
   async afterAll() {
     await fixtures?.close();

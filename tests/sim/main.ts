@@ -3,6 +3,7 @@
 import type { TestCase } from "testing/harness";
 import { socketCases } from "testing/socket-cases";
 import { sdkCases } from "testing/sdk-cases";
+import { networkCases } from "testing/network-cases";
 
 async function runAll(cases: TestCase[]): Promise<void> {
   let passed = 0;
@@ -28,4 +29,4 @@ async function runAll(cases: TestCase[]): Promise<void> {
 }
 
 trace("CASE BEGIN\n");
-runAll([...socketCases, ...sdkCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
+runAll([...socketCases, ...sdkCases, ...networkCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));

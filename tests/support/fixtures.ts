@@ -62,6 +62,22 @@ function endOfQuestion(query: Buffer): number {
   return Math.min(query.length, at + 5); // zero label, type, class
 }
 
+/** An SNTP server on loopback answering every request with `seconds` (Unix time). */
+export async function startSntpServer(seconds: () => number): Promise<{ port: number; close(): void }> {
+  const socket = dgram.createSocket("udp4");
+  socket.on("message", (request, peer) => {
+    if (request.length !== 48)
+      return;
+    const reply = Buffer.alloc(48);
+    reply[0] = (4 << 3) | 4; // version 4, server mode
+    reply[1] = 2;            // stratum
+    reply.writeUInt32BE(seconds() + 2208988800, 40);
+    socket.send(reply, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  return { port: socket.address().port, close: () => socket.close() };
+}
+
 export async function startFixtures(): Promise<Fixtures> {
   const pki = await createTestPki();
   const servers: net.Server[] = [];
@@ -96,6 +112,7 @@ export async function startFixtures(): Promise<Fixtures> {
   for (const server of servers.slice(-2))
     server.on("tlsClientError", () => undefined);
   const dns = await startNxDomainServer();
+  const sntp = await startSntpServer(() => Math.floor(Date.now() / 1000));
 
   return {
     pki,
@@ -107,11 +124,13 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureRefusedPort: String(await refusedPort()),
       fixtureTlsPort: String(tlsEcho),
       fixtureStrangerPort: String(stranger),
+      fixtureSntpPort: String(sntp.port),
     },
     resources: { "fixture-ca.der": pki.root.der },
     dnsServer: dns.address,
     async close() {
       dns.close();
+      sntp.close();
       for (const socket of sockets)
         socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
