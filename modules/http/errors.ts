@@ -1,0 +1,47 @@
+// Every failure of the HTTP client is an HttpError with a stable `code` to branch on and a message for
+// people naming host, phase and cause. One class with a code costs less flash than a class per error.
+
+export type HttpErrorCode =
+  | "ERR_DNS"
+  | "ERR_CONNECT_REFUSED"
+  | "ERR_CONNECT_TIMEOUT"
+  | "ERR_HEADERS_TIMEOUT"
+  | "ERR_IDLE_TIMEOUT"
+  | "ERR_TIMEOUT"
+  | "ERR_ABORTED"
+  | "ERR_INVALID_RESPONSE"
+  | "ERR_HEADERS_TOO_LARGE"
+  | "ERR_BODY_TOO_LARGE"
+  | "ERR_TRUNCATED"
+  | "ERR_TOO_MANY_REDIRECTS"
+  | "ERR_REDIRECT_DOWNGRADE"
+  | "ERR_INVALID_REQUEST"
+  | "ERR_SOCKET";
+
+/** The phase a request was in when it failed. */
+export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect";
+
+export class HttpError extends Error {
+  override name = "HttpError";
+  readonly code: HttpErrorCode;
+  readonly phase?: HttpPhase;
+  readonly host?: string;
+  constructor(code: HttpErrorCode, message: string, details?: { phase?: HttpPhase; host?: string }) {
+    const where = details?.host ? `${details.host}${details.phase ? ` (${details.phase})` : ""}: ` : "";
+    super(`${code}: ${where}${message}`);
+    this.code = code;
+    this.phase = details?.phase;
+    this.host = details?.host;
+  }
+}
+
+/** Stamps host and phase on an error from a layer that did not know them (the parser). */
+export function withContext(error: unknown, host: string, phase: HttpPhase): HttpError {
+  if (error instanceof HttpError) {
+    if (error.host)
+      return error;
+    const bare = error.message.startsWith(error.code + ": ") ? error.message.slice(error.code.length + 2) : error.message;
+    return new HttpError(error.code, bare, { host, phase });
+  }
+  return new HttpError("ERR_SOCKET", error instanceof Error ? error.message : String(error), { host, phase });
+}

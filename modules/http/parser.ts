@@ -1,0 +1,656 @@
+// HTTP/1.1 response parser: pure (no I/O, no timers), incremental, bounded. Identical results for any
+// split of the input. Used by the client, and by the server issue for its framing rules.
+//
+// States: head (status line and headers, buffered up to maxHeaderBytes) → body (none | length |
+// chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again.
+import { HttpError } from "./errors";
+
+export type BodyKind = "none" | "length" | "chunked" | "close";
+
+export interface ResponseHead {
+  version: "1.0" | "1.1";
+  status: number;
+  /** Reason phrase; "" when the status line has none. */
+  statusText: string;
+  /** Header fields in arrival order, names lower-cased, values with surrounding whitespace removed; repeats kept. */
+  headers: [string, string][];
+  bodyKind: BodyKind;
+  /** Content-Length when bodyKind is "length", else -1. */
+  contentLength: number;
+  /** Whether the connection may carry another request after this response. */
+  keepAlive: boolean;
+}
+
+export interface ParserEvents {
+  onHead(head: ResponseHead): void;
+  /** Body bytes: a view into the pushed buffer, valid only during the call (copy to keep). */
+  onData(chunk: Uint8Array): void;
+  /** The response is complete. `trailers` holds a chunked body's trailer fields (lower-cased names). */
+  onComplete(trailers: [string, string][]): void;
+}
+
+export interface ParserOptions {
+  /** Limit on the status line plus header fields (and on trailers), in bytes. Default 8192. */
+  maxHeaderBytes?: number;
+}
+
+// Implementation notes.
+// - Lines (status line, header fields, chunk-size lines, trailer fields) are found with indexOf(LF) on
+//   the pushed bytes. A line wholly inside one push is decoded straight from it; only a line split
+//   across pushes is copied into `part` (grown on demand, never beyond the limit).
+// - Every check happens at a fixed byte position (the line's LF, or the byte that crosses a limit), so
+//   events and errors do not depend on how the input is split.
+// - The limit counts the status line and header lines with their line endings; the blank line that
+//   ends the head is not counted (it may use 2 bytes beyond the limit). Trailers are counted likewise.
+
+const HEAD = 0;        // status line and header fields
+const BODY_LENGTH = 1; // Content-Length body
+const BODY_CLOSE = 2;  // body until the peer closes
+const CHUNK_SIZE = 3;  // chunk-size [; ext] line
+const CHUNK_DATA = 4;
+const CHUNK_CR = 5;    // CR (or LF) after chunk data
+const CHUNK_LF = 6;    // LF after that CR
+const TRAILERS = 7;
+const DONE = 8;
+const FAILED = 9;
+
+const DEFAULT_MAX_HEADER_BYTES = 8192;
+const MAX_CHUNK_LINE = 1024;        // chunk-size line with extensions and line ending
+const MAX_CHUNK_SIZE = 0x80000000;  // 2^31
+const MAX_CHUNK_DIGITS = 8;
+const MAX_LENGTH_DIGITS = 15;
+
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+const SEMICOLON = 59;
+
+/** RFC 9110 tchar, by byte value (0 beyond 127). */
+const TOKEN = new Uint8Array(256);
+for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
+for (let c = 65; c <= 90; c++) TOKEN[c] = 1;
+for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
+for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
+
+/** Hex digit values by byte, -1 for others. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
+
+const HTTP1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
+const EMPTY = new Uint8Array(0);
+
+function invalid(reason: string): HttpError {
+  return new HttpError("ERR_INVALID_RESPONSE", reason);
+}
+
+/**
+ * Latin-1 decode of src[start, end). In slices of 32: every argument of `apply` takes a slot of the XS
+ * stack, which is 384 slots by default (256-byte slices overflowed it on the simulator).
+ */
+function latin1(src: Uint8Array, start: number, end: number): string {
+  let out = "";
+  while (start < end) {
+    const stop = end - start > 32 ? start + 32 : end;
+    out += String.fromCharCode.apply(null, src.subarray(start, stop) as unknown as number[]);
+    start = stop;
+  }
+  return out;
+}
+
+/** Trims SP and HTAB only (String.prototype.trim would also eat NBSP, VT, FF). */
+function trimOWS(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HTAB)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === SP || s.charCodeAt(b - 1) === HTAB)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** The elements of a comma-separated field value list, trimmed, empty elements dropped, lower-cased. */
+function listTokens(values: string[]): string[] {
+  const out: string[] = [];
+  for (const value of values)
+    for (const element of value.indexOf(",") < 0 ? [value] : value.split(",")) {
+      const item = trimOWS(element);
+      if (item)
+        out.push(item.toLowerCase());
+    }
+  return out;
+}
+
+function controlReason(c: number, where: string): string {
+  if (c === CR)
+    return `bare CR in ${where}`;
+  if (c === 0)
+    return `NUL byte in ${where}`;
+  return `control byte 0x${c.toString(16).padStart(2, "0")} in ${where}`;
+}
+
+/** Validates and decodes a field line (header or trailer) src[start, end) (line ending removed). */
+function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
+  const first = src[start];
+  if (first === SP || first === HTAB)
+    throw invalid(`obsolete line folding in ${where}`);
+  let i = start;
+  while (i < end && TOKEN[src[i]] === 1) i++;
+  if (i === end)
+    throw invalid(`${where} line without a colon`);
+  const c = src[i];
+  if (c !== COLON) {
+    if (c === SP || c === HTAB)
+      throw invalid(`whitespace between ${where} name and colon`);
+    if (c < SP || c === 127)
+      throw invalid(controlReason(c, `${where} name`));
+    throw invalid(`invalid character 0x${c.toString(16).padStart(2, "0")} in ${where} name`);
+  }
+  if (i === start)
+    throw invalid(`empty ${where} name`);
+  const colon = i;
+  let vs = colon + 1;
+  let ve = end;
+  while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
+  while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  for (let j = vs; j < ve; j++) {
+    const v = src[j];
+    if ((v < SP && v !== HTAB) || v === 127)
+      throw invalid(controlReason(v, `${where} value`));
+  }
+  const line = latin1(src, start, ve); // one decode per line; name and value are slices of it
+  return [line.slice(0, colon - start).toLowerCase(), line.slice(vs - start)];
+}
+
+export class ResponseParser {
+  readonly #events: ParserEvents;
+  readonly #max: number;
+
+  #state = HEAD;
+  #error: HttpError | undefined;
+  #isHead = false;
+  #started = false;
+
+  // the line being assembled across pushes
+  #part: Uint8Array | undefined;
+  #partLen = 0;
+  // the last complete line: #src[#ls, #le), line ending removed; #taken = its bytes with line ending
+  #src: Uint8Array = EMPTY;
+  #ls = 0;
+  #le = 0;
+  #taken = 0;
+
+  // head
+  #count = 0; // head (or trailer) bytes so far
+  #haveStatus = false;
+  #version: "1.0" | "1.1" = "1.1";
+  #status = 0;
+  #statusText = "";
+  #fields: [string, string][] = [];
+
+  // body
+  #remaining = 0; // body bytes left (length), or chunk bytes left
+  #contentLength = -1;
+
+  constructor(events: ParserEvents, options?: ParserOptions) {
+    const max = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    if (!(Number.isInteger(max) && max > 0))
+      throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
+    this.#events = events;
+    this.#max = max;
+    this.expect("GET");
+  }
+
+  /** Prepares for the response to a request made with `method` ("HEAD": no body). Call before each response. */
+  expect(method: string): void {
+    this.#isHead = method.toUpperCase() === "HEAD";
+    this.#state = HEAD;
+    this.#error = undefined;
+    this.#started = false;
+    this.#partLen = 0;
+    this.#src = EMPTY;
+    this.#resetHead();
+    this.#remaining = 0;
+    this.#contentLength = -1;
+  }
+
+  /**
+   * Feeds bytes. Returns how many were consumed: all of them, unless the response completed inside
+   * `bytes` (what is left belongs to whatever follows). Throws HttpError ERR_INVALID_RESPONSE or
+   * ERR_HEADERS_TOO_LARGE; after a throw the parser is unusable until expect().
+   */
+  push(bytes: Uint8Array): number {
+    if (this.#state === FAILED)
+      throw this.#error ?? invalid("parser unusable after an earlier error");
+    if (this.#state === DONE || bytes.length === 0)
+      return 0;
+    this.#started = true;
+    try {
+      return this.#run(bytes);
+    }
+    catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The peer closed the connection. Completes a close-delimited body (onComplete). Throws HttpError
+   * ERR_TRUNCATED when a response is under way and incomplete (including a head without its blank line,
+   * a body shorter than Content-Length, a chunked body without its last chunk).
+   */
+  finish(): void {
+    let reason: string;
+    switch (this.#state) {
+      case DONE:
+        return;
+      case FAILED:
+        throw this.#error ?? invalid("parser unusable after an earlier error");
+      case BODY_CLOSE:
+        this.#state = DONE;
+        this.#events.onComplete([]);
+        return;
+      case HEAD:
+        if (!this.#started)
+          reason = "connection closed before any response byte";
+        else if (!this.#haveStatus)
+          reason = "connection closed in the status line";
+        else
+          reason = "connection closed in the response head (no blank line after the header fields)";
+        break;
+      case BODY_LENGTH:
+        reason = `body ended after ${this.#contentLength - this.#remaining} of ${this.#contentLength} bytes`;
+        break;
+      case TRAILERS:
+        reason = "chunked body ended in its trailer fields";
+        break;
+      case CHUNK_DATA:
+        reason = `chunked body ended with ${this.#remaining} bytes of a chunk missing`;
+        break;
+      default:
+        reason = "chunked body ended before its last chunk";
+    }
+    const error = new HttpError("ERR_TRUNCATED", reason);
+    this.#fail(error);
+    throw error;
+  }
+
+  /** True while no byte of the expected response has arrived (a pooled connection's close is then harmless). */
+  get idle(): boolean {
+    return this.#state === HEAD && !this.#started;
+  }
+
+  /** True once the response completed. */
+  get complete(): boolean {
+    return this.#state === DONE;
+  }
+
+  #fail(error: unknown): void {
+    this.#state = FAILED;
+    this.#error = error instanceof HttpError ? error : invalid("parser unusable after an earlier error");
+    this.#part = undefined;
+    this.#partLen = 0;
+    this.#fields = [];
+  }
+
+  #resetHead(): void {
+    this.#count = 0;
+    this.#haveStatus = false;
+    this.#status = 0;
+    this.#statusText = "";
+    this.#fields = [];
+  }
+
+  /** Appends bytes[start, end) to the partial line. The caller has bounded its length. */
+  #keep(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.#partLen + end - start;
+    let part = this.#part;
+    if (!part || part.length < need) {
+      let size = part ? part.length * 2 : 256;
+      while (size < need) size *= 2;
+      const grown = new Uint8Array(size);
+      if (part && this.#partLen)
+        grown.set(part.subarray(0, this.#partLen));
+      this.#part = part = grown;
+    }
+    part.set(bytes.subarray(start, end), this.#partLen);
+    this.#partLen = need;
+  }
+
+  /**
+   * Takes the line starting at bytes[pos]: returns the index after its LF (the line is then in
+   * #src[#ls, #le) without its line ending, #taken its length with it), -1 when bytes ended first (kept
+   * in `part`), or -2 when the line would exceed `room` bytes.
+   */
+  #line(bytes: Uint8Array, pos: number, room: number): number {
+    const lf = bytes.indexOf(LF, pos);
+    const stop = lf < 0 ? bytes.length : lf + 1;
+    const total = this.#partLen + stop - pos;
+    if (total > room)
+      return -2;
+    if (lf < 0) {
+      this.#keep(bytes, pos, stop);
+      return -1;
+    }
+    let src: Uint8Array;
+    let start: number;
+    let end: number;
+    if (this.#partLen === 0) {
+      src = bytes;
+      start = pos;
+      end = lf;
+    }
+    else {
+      this.#keep(bytes, pos, lf);
+      src = this.#part!;
+      start = 0;
+      end = this.#partLen;
+      this.#partLen = 0;
+    }
+    if (end > start && src[end - 1] === CR)
+      end--;
+    this.#src = src;
+    this.#ls = start;
+    this.#le = end;
+    this.#taken = total;
+    return stop;
+  }
+
+  #run(bytes: Uint8Array): number {
+    const length = bytes.length;
+    let pos = 0;
+    while (pos < length) {
+      switch (this.#state) {
+        case HEAD:
+        case TRAILERS: {
+          const next = this.#line(bytes, pos, this.#max + 2 - this.#count);
+          if (next === -2)
+            throw this.#tooLarge();
+          if (next === -1) {
+            if (this.#state === HEAD && !this.#haveStatus)
+              this.#checkStatusPrefix(this.#part!, 0, this.#partLen);
+            return length;
+          }
+          pos = next;
+          const src = this.#src;
+          const start = this.#ls;
+          const end = this.#le;
+          if (end === start) {
+            if (this.#state === TRAILERS || this.#haveStatus) {
+              if (this.#state === TRAILERS || this.#endOfHead())
+                return this.#done(pos, this.#fields);
+              break;
+            }
+            throw invalid("empty status line");
+          }
+          this.#count += this.#taken;
+          if (this.#count > this.#max)
+            throw this.#tooLarge();
+          if (this.#state === HEAD && !this.#haveStatus) {
+            this.#parseStatus(src, start, end);
+            this.#haveStatus = true;
+          }
+          else
+            this.#fields.push(parseField(src, start, end, this.#state === HEAD ? "header" : "trailer"));
+          break;
+        }
+        case BODY_LENGTH: {
+          const n = Math.min(this.#remaining, length - pos);
+          const chunk = n === length ? bytes : bytes.subarray(pos, pos + n);
+          pos += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0)
+            this.#state = DONE;
+          this.#events.onData(chunk);
+          if (this.#state === DONE)
+            return this.#done(pos, []);
+          break;
+        }
+        case BODY_CLOSE:
+          this.#events.onData(pos === 0 ? bytes : bytes.subarray(pos));
+          return length;
+        case CHUNK_SIZE: {
+          const next = this.#line(bytes, pos, MAX_CHUNK_LINE);
+          if (next === -2)
+            throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
+          if (next === -1)
+            return length;
+          pos = next;
+          const size = this.#parseChunkSize(this.#src, this.#ls, this.#le);
+          if (size === 0) {
+            this.#state = TRAILERS;
+            this.#count = 0;
+            this.#fields = [];
+          }
+          else {
+            this.#state = CHUNK_DATA;
+            this.#remaining = size;
+          }
+          break;
+        }
+        case CHUNK_DATA: {
+          const n = Math.min(this.#remaining, length - pos);
+          const chunk = n === length ? bytes : bytes.subarray(pos, pos + n);
+          pos += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0)
+            this.#state = CHUNK_CR;
+          this.#events.onData(chunk);
+          break;
+        }
+        case CHUNK_CR: {
+          const c = bytes[pos++];
+          if (c === CR)
+            this.#state = CHUNK_LF;
+          else if (c === LF)
+            this.#state = CHUNK_SIZE;
+          else
+            throw invalid("missing CRLF after chunk data");
+          break;
+        }
+        case CHUNK_LF:
+          if (bytes[pos++] !== LF)
+            throw invalid("missing LF after CR after chunk data");
+          this.#state = CHUNK_SIZE;
+          break;
+        default: // DONE: a callback completed or reset the parser; leave the rest to the caller
+          return pos;
+      }
+    }
+    return length;
+  }
+
+  #done(pos: number, trailers: [string, string][]): number {
+    this.#state = DONE;
+    this.#fields = [];
+    this.#events.onComplete(trailers);
+    return pos;
+  }
+
+  #tooLarge(): HttpError {
+    return this.#state === TRAILERS
+      ? new HttpError("ERR_HEADERS_TOO_LARGE", `trailer fields exceed ${this.#max} bytes`)
+      : new HttpError("ERR_HEADERS_TOO_LARGE", `response head exceeds ${this.#max} bytes`);
+  }
+
+  /** Rejects a status line early, from its first 8 bytes (src[start, start + length)), when it cannot be HTTP/1.x. */
+  #checkStatusPrefix(src: Uint8Array, start: number, length: number): void {
+    const n = length < 8 ? length : 8;
+    for (let i = 0; i < n; i++) {
+      const c = src[start + i];
+      if (i < 7 ? c !== HTTP1[i] : c < 48 || c > 57)
+        throw invalid(`not an HTTP/1.x response (status line starts ${JSON.stringify(latin1(src, start, start + n))})`);
+    }
+  }
+
+  #parseStatus(src: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    this.#checkStatusPrefix(src, start, length);
+    if (length < 9)
+      throw invalid(`not an HTTP/1.x response (status line ${JSON.stringify(latin1(src, start, end))})`);
+    const shown = JSON.stringify(latin1(src, start, end < start + 40 ? end : start + 40));
+    if (src[start + 8] !== SP)
+      throw invalid(`malformed status line ${shown}`);
+    let status = 0;
+    for (let i = start + 9; i < start + 12; i++) {
+      const c = i < end ? src[i] : -1;
+      if (c < 48 || c > 57)
+        throw invalid(`status code is not 3 digits in ${shown}`);
+      status = status * 10 + c - 48;
+    }
+    if (length > 12 && src[start + 12] !== SP)
+      throw invalid(`status code is not 3 digits in ${shown}`);
+    if (status < 100)
+      throw invalid(`status code ${status} is below 100`);
+    if (status === 101)
+      throw invalid("101 Switching Protocols, but no upgrade was asked for");
+    for (let i = start + 13; i < end; i++) {
+      const c = src[i];
+      if ((c < SP && c !== HTAB) || c === 127)
+        throw invalid(controlReason(c, "status line"));
+    }
+    this.#version = src[start + 7] === 48 ? "1.0" : "1.1";
+    this.#status = status;
+    this.#statusText = length > 13 ? latin1(src, start + 13, end) : "";
+  }
+
+  /** The blank line after the header fields. Returns true when the response is already complete. */
+  #endOfHead(): boolean {
+    const status = this.#status;
+    if (status < 200) { // interim response: skipped, a status line follows
+      this.#resetHead();
+      return false;
+    }
+    const headers = this.#fields;
+    this.#fields = [];
+    const lengths: string[] = [];
+    const codings: string[] = [];
+    const connection: string[] = [];
+    let hasCodings = false;
+    for (const [name, value] of headers) {
+      if (name === "content-length")
+        lengths.push(value);
+      else if (name === "transfer-encoding") {
+        codings.push(value);
+        hasCodings = true;
+      }
+      else if (name === "connection")
+        connection.push(value);
+    }
+
+    let bodyKind: BodyKind;
+    let contentLength = -1;
+    if (this.#isHead || status === 204 || status === 304)
+      bodyKind = "none";
+    else if (hasCodings) {
+      if (lengths.length)
+        throw invalid("both Transfer-Encoding and Content-Length");
+      const list = listTokens(codings);
+      if (list.length === 0)
+        throw invalid("Transfer-Encoding without a transfer coding");
+      for (let i = 0; i < list.length; i++) {
+        if (list[i] !== "chunked")
+          throw invalid(`unsupported transfer coding "${list[i]}"`);
+        if (i !== list.length - 1)
+          throw invalid("transfer coding chunked applied more than once");
+      }
+      bodyKind = "chunked";
+    }
+    else if (lengths.length) {
+      contentLength = parseContentLength(lengths);
+      bodyKind = "length";
+    }
+    else
+      bodyKind = "close";
+
+    let keepAlive = false;
+    if (bodyKind !== "close") {
+      const tokens = connection.length ? listTokens(connection) : connection;
+      const close = tokens.includes("close");
+      keepAlive = this.#version === "1.1" ? !close : !close && tokens.includes("keep-alive");
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing: close after it.
+      if (this.#version === "1.0" && bodyKind === "chunked")
+        keepAlive = false;
+    }
+
+    const head: ResponseHead = {
+      version: this.#version,
+      status,
+      statusText: this.#statusText,
+      headers,
+      bodyKind,
+      contentLength: bodyKind === "length" ? contentLength : -1,
+      keepAlive,
+    };
+    this.#contentLength = head.contentLength;
+    let complete = false;
+    if (bodyKind === "none" || (bodyKind === "length" && contentLength === 0)) {
+      this.#state = DONE;
+      complete = true;
+    }
+    else if (bodyKind === "length") {
+      this.#state = BODY_LENGTH;
+      this.#remaining = contentLength;
+    }
+    else if (bodyKind === "chunked")
+      this.#state = CHUNK_SIZE;
+    else
+      this.#state = BODY_CLOSE;
+    this.#events.onHead(head);
+    if (complete && this.#state !== DONE)
+      return false; // onHead reset the parser (expect()): nothing more to do here
+    return complete;
+  }
+
+  /** chunk-size [BWS ; chunk-ext] from src[start, end) (line ending removed). */
+  #parseChunkSize(src: Uint8Array, start: number, end: number): number {
+    let i = start;
+    let size = 0;
+    while (i < end) {
+      const d = HEX[src[i]];
+      if (d < 0)
+        break;
+      if (i - start === MAX_CHUNK_DIGITS)
+        throw invalid(`chunk size has more than ${MAX_CHUNK_DIGITS} hex digits`);
+      size = size * 16 + d;
+      i++;
+    }
+    if (i === start)
+      throw invalid(src[start] === CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
+    if (size > MAX_CHUNK_SIZE)
+      throw invalid(`chunk size ${size} exceeds 2^31`);
+    if (i < end) {
+      while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
+      if (i === end || src[i] !== SEMICOLON)
+        throw invalid("chunk size is not a hex number");
+      for (i++; i < end; i++) {
+        const c = src[i];
+        if ((c < SP && c !== HTAB) || c === 127)
+          throw invalid(controlReason(c, "chunk extension"));
+      }
+    }
+    return size;
+  }
+}
+
+/** The one value of Content-Length fields: every element 1*DIGIT (at most 15) and all equal. */
+function parseContentLength(values: string[]): number {
+  let result = -1;
+  for (const value of values)
+    for (const element of value.indexOf(",") < 0 ? [value] : value.split(",")) {
+      const item = trimOWS(element);
+      if (item.length === 0 || item.length > MAX_LENGTH_DIGITS)
+        throw invalid(`invalid Content-Length ${JSON.stringify(value)}`);
+      let n = 0;
+      for (let i = 0; i < item.length; i++) {
+        const c = item.charCodeAt(i);
+        if (c < 48 || c > 57)
+          throw invalid(`invalid Content-Length ${JSON.stringify(value)}`);
+        n = n * 10 + c - 48;
+      }
+      if (result >= 0 && n !== result)
+        throw invalid(`conflicting Content-Length values ${result} and ${n}`);
+      result = n;
+    }
+  return result;
+}
