@@ -24,6 +24,7 @@ const builtins: Record<string, string> = {
   base64: "base64",
   "text/decoder": "text-decoder",
   "text/encoder": "text-encoder",
+  debug: "debug",
 };
 
 /** Our specifiers from modules/manifest.json ("http/client": "./http/client") → compiled file URLs. */
@@ -50,12 +51,18 @@ export function moduleURL(specifier: string): string | undefined {
 }
 
 type Resolve = (specifier: string, context: { parentURL?: string }, next: (s: string, c?: unknown) => unknown) => unknown;
+const ourTree = pathToFileURL(outRoot).href + "/";
+
 export const resolve: Resolve = (specifier, context, next) => {
+  // Only our own compiled code sees the SDK's names: packages keep Node's `url`, `net`, `debug`…
+  const ours = context.parentURL?.startsWith(ourTree) ?? false;
+  if (!ours)
+    return next(specifier, context);
   const url = moduleURL(specifier);
   if (url)
     return { url, shortCircuit: true };
   // Device modules import each other as XS does, without an extension ("./harness").
-  if (specifier.startsWith(".") && !path.extname(specifier) && context.parentURL?.startsWith(pathToFileURL(outRoot).href))
+  if (specifier.startsWith(".") && !path.extname(specifier))
     return next(specifier + ".js", context);
   return next(specifier, context);
 };

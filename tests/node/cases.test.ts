@@ -2,6 +2,7 @@
 import { socketCases } from "../cases/socket-cases.js";
 import { sdkCases } from "../cases/sdk-cases.js";
 import { networkCases } from "../cases/network-cases.js";
+import { clientCases } from "../cases/client-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -18,4 +19,5 @@ function register(title: string, cases: TestCase[]): void {
 
 register("SDK built-ins: socket and securesocket (shared cases)", socketCases);
 register("SDK built-ins: wifi, net, sntp (shared cases)", networkCases);
+register("HTTP client (shared cases)", clientCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);

@@ -4,6 +4,8 @@ import type { TestCase } from "testing/harness";
 import { socketCases } from "testing/socket-cases";
 import { sdkCases } from "testing/sdk-cases";
 import { networkCases } from "testing/network-cases";
+import { clientCases } from "testing/client-cases";
+import { parserCases } from "testing/parser-cases";
 
 async function runAll(cases: TestCase[]): Promise<void> {
   let passed = 0;
@@ -29,4 +31,4 @@ async function runAll(cases: TestCase[]): Promise<void> {
 }
 
 trace("CASE BEGIN\n");
-runAll([...socketCases, ...sdkCases, ...networkCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
+runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));

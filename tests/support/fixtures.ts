@@ -5,6 +5,7 @@ import tls from "node:tls";
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { createTestPki, type TestPki } from "./pki.js";
+import { startHttpFixture } from "./http-fixture.js";
 
 /** What a banner server sends on accept before closing: text with a newline, then two raw bytes. */
 export const BANNER = Buffer.concat([Buffer.from("alpha beta\ngamma|"), Buffer.of(7, 255)]);
@@ -112,6 +113,7 @@ export async function startFixtures(): Promise<Fixtures> {
   for (const server of servers.slice(-2))
     server.on("tlsClientError", () => undefined);
   const dns = await startNxDomainServer();
+  const httpFixture = await startHttpFixture();
   const sntp = await startSntpServer(() => Math.floor(Date.now() / 1000));
 
   return {
@@ -125,12 +127,14 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureTlsPort: String(tlsEcho),
       fixtureStrangerPort: String(stranger),
       fixtureSntpPort: String(sntp.port),
+      fixtureHttpPort: String(httpFixture.port),
     },
     resources: { "fixture-ca.der": pki.root.der },
     dnsServer: dns.address,
     async close() {
       dns.close();
       sntp.close();
+      await httpFixture.close();
       for (const socket of sockets)
         socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -1,0 +1,780 @@
+// HTTP/1.1 client: keep-alive pool, redirects, per-phase deadlines, abort, streaming bodies.
+//
+// A request goes: acquire a connection (pooled, or dns → connect → tls, under `timeouts.connect`) →
+// send head and body → head arrives (under `timeouts.headers`) → body streams (each silence under
+// `timeouts.idle`) → the connection returns to the pool when the response allows, else closes.
+// `timeouts.total` and `signal` end it at any phase. Every failure is an HttpError; each request settles
+// once; no exception leaves a socket callback.
+import Timer from "timer";
+import { URL } from "url";
+import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
+import type { SecureOptions } from "securesocket";
+import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./errors";
+import { ResponseParser, type ResponseHead } from "./parser";
+import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
+import { Connection, type Origin } from "./connection";
+
+export { HttpError } from "./errors";
+export type { HttpErrorCode, HttpPhase } from "./errors";
+export type { HeaderInit } from "./serializer";
+
+/** Deadlines in ms, one per phase. 0 turns one off. */
+export interface Timeouts {
+  /** Name resolution, TCP connect and TLS handshake (and waiting for a pooled socket). Default 10000. */
+  connect?: number;
+  /** From sending the request to the end of the response head. Default 30000. */
+  headers?: number;
+  /** Longest silence while the body arrives. Default 30000. */
+  idle?: number;
+  /** The whole request, redirects included, until the body has arrived. Default 0 (none). */
+  total?: number;
+}
+
+/** What `signal` needs: an AbortSignal, or anything with `aborted` and `addEventListener("abort")`. */
+export interface SignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void): void;
+  removeEventListener?(type: "abort", listener: () => void): void;
+}
+
+/** A request body: text, bytes, a JSON-able object, or an async iterable of chunks (sent chunked). */
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | AsyncIterable<Uint8Array | string> | Record<string, unknown> | unknown[] | null;
+
+export interface RequestOptions {
+  /** Any token. Default "GET". */
+  method?: string;
+  headers?: HeaderInit;
+  body?: BodyInit;
+  /** "follow" (default), "manual" (return the 3xx), or "error" (fail on a redirect). */
+  redirect?: "follow" | "manual" | "error";
+  /** Redirects followed before ERR_TOO_MANY_REDIRECTS. Default 5. */
+  maxRedirects?: number;
+  /** Follow https → http redirects. Default false (ERR_REDIRECT_DOWNGRADE). */
+  allowDowngrade?: boolean;
+  timeouts?: Timeouts;
+  signal?: SignalLike;
+  /** Limit on the response's status line and headers. Default 8192. */
+  maxHeaderBytes?: number;
+  /** Limit on what text(), json() and arrayBuffer() collect. Default 65536. */
+  maxBodyBytes?: number;
+  /** SecureSocket options for https: URLs. Default: verify against the built-in roots, TLS 1.2. */
+  tls?: SecureOptions;
+}
+
+export interface ClientOptions {
+  /** Connections per origin, in use and idle together. Default 2. */
+  maxSocketsPerOrigin?: number;
+  /** How long an idle pooled connection is kept, ms. Default 5000. */
+  idleTimeout?: number;
+}
+
+const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536, maxRedirects: 5 };
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const encoder = new TextEncoder();
+
+/** Response header fields: case-insensitive, repeats kept. */
+export class ResponseHeaders {
+  readonly #list: [string, string][];
+  constructor(list: [string, string][]) {
+    this.#list = list;
+  }
+  /** The field's values joined with ", ", or null. */
+  get(name: string): string | null {
+    const values = this.getAll(name);
+    return values.length ? values.join(", ") : null;
+  }
+  getAll(name: string): string[] {
+    const lower = name.toLowerCase();
+    return this.#list.filter(([n]) => n === lower).map(([, value]) => value);
+  }
+  has(name: string): boolean {
+    const lower = name.toLowerCase();
+    return this.#list.some(([n]) => n === lower);
+  }
+  /** [lower-case name, value] in arrival order. */
+  entries(): IterableIterator<[string, string]> {
+    return this.#list[Symbol.iterator]();
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/** The body as it arrives: Uint8Array chunks, read once. Stopping early releases the connection. */
+class BodyStream implements AsyncIterable<Uint8Array> {
+  #chunks: Uint8Array[] = [];
+  #ended = false;
+  #error: HttpError | undefined;
+  #waiter: ((step: IteratorResult<Uint8Array>) => void) | undefined;
+  #failer: ((error: HttpError) => void) | undefined;
+  #locked = false;
+  readonly #cancel: () => void;
+  constructor(cancel: () => void) {
+    this.#cancel = cancel;
+  }
+  push(chunk: Uint8Array): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = this.#failer = undefined;
+      waiter({ value: chunk, done: false });
+    }
+    else
+      this.#chunks.push(chunk);
+  }
+  end(error?: HttpError): void {
+    if (this.#ended)
+      return;
+    this.#ended = true;
+    this.#error = error;
+    if (error && this.#failer)
+      this.#failer(error);
+    else
+      this.#waiter?.({ value: undefined, done: true });
+    this.#waiter = this.#failer = undefined;
+  }
+  get ended(): boolean {
+    return this.#ended;
+  }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.#locked)
+      throw new HttpError("ERR_INVALID_REQUEST", "the response body was already read");
+    this.#locked = true;
+    return {
+      next: () => {
+        const chunk = this.#chunks.shift();
+        if (chunk)
+          return Promise.resolve({ value: chunk, done: false });
+        if (this.#error)
+          return Promise.reject(this.#error);
+        if (this.#ended)
+          return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+          this.#waiter = resolve;
+          this.#failer = reject;
+        });
+      },
+      return: () => {
+        this.#chunks.length = 0;
+        if (!this.#ended)
+          this.#cancel();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+export class Response {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: ResponseHeaders;
+  /** The URL that answered, after redirects. */
+  url: string;
+  /** Whether a redirect was followed. */
+  redirected = false;
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly #stream: BodyStream;
+  readonly #maxBodyBytes: number;
+  readonly #host: string;
+
+  constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number) {
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.headers = new ResponseHeaders(head.headers);
+    this.url = url;
+    this.body = stream;
+    this.#stream = stream;
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#host = new URL(url).hostname;
+  }
+
+  /** The whole body as bytes, at most maxBodyBytes (else ERR_BODY_TOO_LARGE). */
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const limit = this.#maxBodyBytes;
+    const declared = Number(this.headers.get("content-length") ?? -1);
+    const iterator = this.#stream[Symbol.asyncIterator]();
+    const tooLarge = () => new HttpError("ERR_BODY_TOO_LARGE", `body exceeds maxBodyBytes (${limit})`, { host: this.#host, phase: "body" });
+    if (declared > limit) {
+      await iterator.return?.();
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done)
+        break;
+      total += step.value.length;
+      if (total > limit) {
+        await iterator.return?.();
+        throw tooLarge();
+      }
+      chunks.push(step.value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out.buffer;
+  }
+
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.arrayBuffer());
+  }
+
+  async json(): Promise<unknown> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text);
+    }
+    catch {
+      throw new HttpError("ERR_INVALID_RESPONSE", "body is not JSON", { host: this.#host, phase: "body" });
+    }
+  }
+
+  /** Reads and drops the body (at most 64 KB, else closes the connection): to release it. */
+  async discard(): Promise<void> {
+    if (this.#stream.ended)
+      return;
+    const iterator = this.#stream[Symbol.asyncIterator]();
+    let total = 0;
+    try {
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done)
+          return;
+        total += step.value.length;
+        if (total > 65536) {
+          await iterator.return?.();
+          return;
+        }
+      }
+    }
+    catch {
+      // the connection is gone either way
+    }
+  }
+}
+
+interface Body {
+  bytes?: Uint8Array;
+  stream?: AsyncIterable<Uint8Array | string>;
+  contentType?: string;
+}
+
+function prepareBody(body: BodyInit | undefined): Body {
+  if (body === undefined || body === null)
+    return {};
+  if (typeof body === "string")
+    return { bytes: encoder.encode(body), contentType: "text/plain; charset=utf-8" };
+  if (body instanceof ArrayBuffer)
+    return { bytes: new Uint8Array(body) };
+  if (ArrayBuffer.isView(body))
+    return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function")
+    return { stream: body as AsyncIterable<Uint8Array | string> };
+  return { bytes: encoder.encode(JSON.stringify(body)), contentType: "application/json" };
+}
+
+function originOf(url: URL): Origin {
+  const secure = url.protocol === "https:";
+  const port = url.port ? Number(url.port) : secure ? 443 : 80;
+  const hostname = url.hostname;
+  return { secure, hostname, port, key: `${secure ? "https" : "http"}://${hostname}:${port}` };
+}
+
+/** A deadline on the SDK's timer; `clear()` is safe to call twice. */
+function deadline(ms: number, fire: () => void): { clear(): void } {
+  if (!(ms > 0))
+    return { clear() {} };
+  let timer: ReturnType<typeof Timer.set> | undefined = Timer.set(() => {
+    timer = undefined;
+    fire();
+  }, ms);
+  return {
+    clear() {
+      if (timer)
+        Timer.clear(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/** One request and its response on one connection. Settles once; `fail` is safe from anywhere. */
+class Exchange {
+  #connection: Connection | undefined;
+  #abandon: (() => void) | undefined;
+  #parser: ResponseParser;
+  #stream: BodyStream | undefined;
+  #timer: { clear(): void } | undefined;
+  #resolve!: (response: Response) => void;
+  #reject!: (error: HttpError) => void;
+  #settled = false;
+  #finished = false;
+  #keepAlive = false;
+  #onFinished: (() => void) | undefined;
+  readonly promise: Promise<Response>;
+
+  constructor(
+    readonly client: HttpClient,
+    readonly url: URL,
+    readonly method: string,
+    readonly headers: [string, string][],
+    readonly body: Body,
+    readonly options: RequestOptions,
+  ) {
+    this.#parser = new ResponseParser({
+      onHead: (head) => this.#onHead(head),
+      onData: (chunk) => this.#stream?.push(chunk),
+      onComplete: () => this.#onComplete(),
+    }, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Calls `callback` once this exchange has ended: body complete, or failed. */
+  whenFinished(callback: () => void): void {
+    if (this.#finished)
+      callback();
+    else
+      this.#onFinished = callback;
+  }
+
+  get #host(): string {
+    return this.url.hostname;
+  }
+
+  #timeout(phase: "connect" | "headers" | "idle"): number {
+    return this.options.timeouts?.[phase] ?? DEFAULTS[phase];
+  }
+
+  async start(retried = false): Promise<void> {
+    // Continue from the job queue: the caller's frames leave the stack before the connect path (dns →
+    // socket → TLS) nests its own. XS's default stack is 384 slots; without this it overflowed there.
+    await undefined;
+    let head: string;
+    try {
+      head = this.#head(); // validated before any connection is made
+    }
+    catch (error) {
+      this.fail(withContext(error, this.#host, "request"));
+      return;
+    }
+    const origin = originOf(this.url);
+    const connectMs = this.#timeout("connect");
+    this.#arm(connectMs, "ERR_CONNECT_TIMEOUT", `no connection within ${connectMs} ms`, "connect");
+    let connection: Connection;
+    try {
+      const acquired = this.client.acquire(origin, this.options.tls, retried);
+      this.#abandon = acquired.abandon;
+      connection = await acquired.ready;
+    }
+    catch (error) {
+      this.fail(withContext(error, this.#host, "connect"));
+      return;
+    }
+    if (this.#finished) {
+      this.client.release(connection, false);
+      return;
+    }
+    this.#connection = connection;
+    connection.uses++;
+    this.#parser.expect(this.method);
+    connection.events = {
+      onData: (bytes) => this.#onData(bytes),
+      onEnd: (error) => this.#onEnd(error, retried),
+    };
+    const headersMs = this.#timeout("headers");
+    this.#arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
+    try {
+      await this.#send(connection, head);
+    }
+    catch (error) {
+      this.fail(withContext(error, this.#host, "send"));
+    }
+  }
+
+  #head(): string {
+    const { bytes, stream } = this.body;
+    return serializeHead({
+      method: this.method,
+      target: this.url.pathname + this.url.search,
+      host: this.url.host,
+      headers: this.headers,
+      body: stream ? "chunked" : bytes ? bytes.length : this.method === "POST" || this.method === "PUT" ? 0 : "none",
+    });
+  }
+
+  async #send(connection: Connection, head: string): Promise<void> {
+    const { bytes, stream } = this.body;
+    connection.write(head);
+    if (bytes)
+      connection.write(bytes);
+    if (!stream)
+      return;
+    for await (const piece of stream) {
+      if (this.#finished)
+        return;
+      const chunk = typeof piece === "string" ? encoder.encode(piece) : piece;
+      if (!chunk.length)
+        continue;
+      connection.write(chunkHeader(chunk.length));
+      connection.write(chunk);
+      connection.write("\r\n");
+      await connection.drained();
+    }
+    if (!this.#finished)
+      connection.write(LAST_CHUNK);
+  }
+
+  #arm(ms: number, code: HttpErrorCode, message: string, phase: HttpPhase): void {
+    this.#timer?.clear();
+    this.#timer = deadline(ms, () => this.fail(new HttpError(code, message, { host: this.#host, phase })));
+  }
+
+  #onData(bytes: Uint8Array): void {
+    let offset = 0;
+    try {
+      while (offset < bytes.length && !this.#finished) {
+        const consumed = this.#parser.push(offset ? bytes.subarray(offset) : bytes);
+        offset += consumed;
+        if (this.#parser.complete)
+          break; // bytes past a complete response: a non-keep-alive peer's noise, or a protocol error below
+      }
+      if (this.#parser.complete)
+        this.#release(offset === bytes.length); // bytes past the response: never reuse that connection
+      else if (this.#stream && !this.#finished)
+        this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+    }
+    catch (error) {
+      this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
+    }
+  }
+
+  #onEnd(error: HttpError | undefined, retried: boolean): void {
+    if (this.#finished)
+      return;
+    const connection = this.#connection;
+    if (this.#parser.idle && connection && connection.uses > 1 && !retried && IDEMPOTENT.has(this.method) && !this.body.stream) {
+      // The pooled connection had been closed by the server: try once more on a fresh one.
+      this.#connection = undefined;
+      this.client.release(connection, false);
+      this.start(true);
+      return;
+    }
+    if (error) {
+      this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
+      return;
+    }
+    try {
+      this.#parser.finish();
+      this.#release(false);
+    }
+    catch (finishError) {
+      this.fail(withContext(finishError, this.#host, this.#stream ? "body" : "headers"));
+    }
+  }
+
+  #onHead(head: ResponseHead): void {
+    this.#timer?.clear();
+    this.#stream = new BodyStream(() => this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.#host, phase: "body" }), true));
+    const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes);
+    this.#keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
+    this.#settled = true;
+    this.#resolve(response);
+    if (head.bodyKind !== "none")
+      this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+  }
+
+  #onComplete(): void {
+    this.#finished = true;
+    this.#timer?.clear();
+    this.#stream?.end();
+    this.#onFinished?.();
+  }
+
+  /** The response is complete: the connection goes back to the pool if both sides allow it. */
+  #release(clean: boolean): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection)
+      this.client.release(connection, clean && this.#keepAlive);
+  }
+
+  /** Ends the exchange with `error`: rejects the response, or ends its body with it. */
+  fail(error: HttpError, quiet = false): void {
+    if (this.#finished)
+      return;
+    this.#finished = true;
+    this.#timer?.clear();
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection)
+      this.client.release(connection, false);
+    else
+      this.#abandon?.();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#reject(error);
+    }
+    else if (!quiet)
+      this.#stream?.end(error);
+    else
+      this.#stream?.end();
+    this.#onFinished?.();
+  }
+}
+
+export class HttpClient {
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #count = new Map<string, number>();
+  readonly #waiting = new Map<string, (() => void)[]>();
+  readonly #idleTimers = new Map<Connection, { clear(): void }>();
+  readonly #maxSockets: number;
+  readonly #idleTimeout: number;
+  #closed = false;
+
+  constructor(options: ClientOptions = {}) {
+    this.#maxSockets = options.maxSocketsPerOrigin ?? 2;
+    this.#idleTimeout = options.idleTimeout ?? 5000;
+  }
+
+  /** Makes a request; resolves when the response head has arrived. */
+  async request(href: string, options: RequestOptions = {}): Promise<Response> {
+    if (this.#closed)
+      throw new HttpError("ERR_INVALID_REQUEST", "the client is closed");
+    let url = parseURL(href);
+    let method = options.method ?? "GET";
+    let headers = headerList(options.headers);
+    let body = prepareBody(options.body);
+    if (body.contentType && !hasHeader(headers, "content-type"))
+      headers.push(["Content-Type", body.contentType]);
+    const signal = options.signal;
+    let current: Exchange | undefined;
+    const stop = (code: HttpErrorCode, message: string) =>
+      current?.fail(new HttpError(code, message, { host: url.hostname }));
+    const onAbort = () => stop("ERR_ABORTED", "aborted by its signal");
+    if (signal?.aborted)
+      throw new HttpError("ERR_ABORTED", "aborted by its signal", { host: url.hostname, phase: "request" });
+    signal?.addEventListener("abort", onAbort);
+    const totalMs = options.timeouts?.total ?? DEFAULTS.total;
+    const total = deadline(totalMs, () => stop("ERR_TIMEOUT", `request not done within ${totalMs} ms`));
+    const cleanup = () => {
+      total.clear();
+      signal?.removeEventListener?.("abort", onAbort);
+    };
+    try {
+      for (let redirects = 0; ; redirects++) {
+        current = new Exchange(this, url, method, headers, body, options);
+        current.start();
+        const response = await current.promise;
+        const location = response.headers.get("location");
+        const mode = options.redirect ?? "follow";
+        if (!REDIRECTS.has(response.status) || location === null || mode === "manual") {
+          response.redirected = redirects > 0;
+          current.whenFinished(cleanup); // the total deadline and the signal guard the body too
+          return response;
+        }
+        await response.discard();
+        const host = url.hostname;
+        if (mode === "error")
+          throw new HttpError("ERR_TOO_MANY_REDIRECTS", `redirected to ${location} (redirect: "error")`, { host, phase: "redirect" });
+        if (redirects >= (options.maxRedirects ?? DEFAULTS.maxRedirects))
+          throw new HttpError("ERR_TOO_MANY_REDIRECTS", `more than ${options.maxRedirects ?? DEFAULTS.maxRedirects} redirects`, { host, phase: "redirect" });
+        let next: URL;
+        try {
+          next = new URL(location, url.href);
+        }
+        catch {
+          throw new HttpError("ERR_INVALID_RESPONSE", `bad Location ${JSON.stringify(location)}`, { host, phase: "redirect" });
+        }
+        if (next.protocol !== "http:" && next.protocol !== "https:")
+          throw new HttpError("ERR_INVALID_RESPONSE", `redirect to unsupported scheme ${next.protocol}`, { host, phase: "redirect" });
+        if (url.protocol === "https:" && next.protocol === "http:" && !options.allowDowngrade)
+          throw new HttpError("ERR_REDIRECT_DOWNGRADE", `refused redirect from https to ${next.href}`, { host, phase: "redirect" });
+        const status = response.status;
+        if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
+          method = method === "HEAD" ? "HEAD" : "GET";
+          body = {};
+          headers = headers.filter(([name]) => !/^content-(type|length|encoding|language|location)$/i.test(name));
+        }
+        else if (body.stream)
+          throw new HttpError("ERR_INVALID_REQUEST", `cannot resend a streamed body to ${next.href} (${status})`, { host, phase: "redirect" });
+        if (originOf(next).key !== originOf(url).key)
+          headers = headers.filter(([name]) => !/^(authorization|cookie|proxy-authorization)$/i.test(name));
+        url = next;
+      }
+    }
+    catch (error) {
+      cleanup();
+      throw error;
+    }
+  }
+
+  /** A connection for `origin`: an idle pooled one (unless `fresh`), else a new one once below the limit. */
+  acquire(origin: Origin, tls: SecureOptions | undefined, fresh: boolean): { ready: Promise<Connection>; abandon(): void } {
+    let abandoned = false;
+    let opening: { abandon(): void } | undefined;
+    const ready = (async () => {
+      for (;;) {
+        if (abandoned)
+          throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
+        const pooled = fresh ? undefined : this.#takeIdle(origin.key);
+        if (pooled)
+          return pooled;
+        if ((this.#count.get(origin.key) ?? 0) < this.#maxSockets)
+          break;
+        if (fresh && this.#closeOneIdle(origin.key))
+          continue;
+        await new Promise<void>((resolve) => {
+          const list = this.#waiting.get(origin.key) ?? [];
+          list.push(resolve);
+          this.#waiting.set(origin.key, list);
+        });
+      }
+      this.#count.set(origin.key, (this.#count.get(origin.key) ?? 0) + 1);
+      const opened = Connection.open(origin, origin.secure ? tls ?? { protocolVersion: 0x303 } : undefined, () => undefined);
+      opening = opened;
+      try {
+        return await opened.ready;
+      }
+      catch (error) {
+        this.#forget(origin.key);
+        throw error;
+      }
+    })();
+    return {
+      ready,
+      abandon: () => {
+        abandoned = true;
+        opening?.abandon();
+      },
+    };
+  }
+
+  /** Back to the pool when `reusable`, else closed; wakes one waiter either way. */
+  release(connection: Connection, reusable: boolean): void {
+    const key = connection.origin.key;
+    if (!reusable || connection.closed || this.#closed) {
+      connection.events = undefined;
+      connection.close();
+      this.#forget(key);
+      return;
+    }
+    const list = this.#idle.get(key) ?? [];
+    list.push(connection);
+    this.#idle.set(key, list);
+    const drop = () => {
+      this.#removeIdle(connection);
+      connection.close();
+      this.#forget(key);
+    };
+    connection.events = { onData: drop, onEnd: drop }; // an idle connection must stay silent
+    this.#idleTimers.set(connection, deadline(this.#idleTimeout, drop));
+    this.#wake(key);
+  }
+
+  /** Closes every pooled connection; later requests fail. */
+  close(): void {
+    this.#closed = true;
+    for (const list of Array.from(this.#idle.values()))
+      for (const connection of list.slice())
+        connection.events?.onEnd();
+  }
+
+  #takeIdle(key: string): Connection | undefined {
+    const list = this.#idle.get(key);
+    while (list?.length) {
+      const connection = list.pop()!;
+      this.#idleTimers.get(connection)?.clear();
+      this.#idleTimers.delete(connection);
+      if (!connection.closed)
+        return connection;
+      this.#forget(key);
+    }
+    return undefined;
+  }
+
+  #closeOneIdle(key: string): boolean {
+    const connection = this.#idle.get(key)?.[0];
+    if (!connection)
+      return false;
+    connection.events?.onEnd();
+    return true;
+  }
+
+  #removeIdle(connection: Connection): void {
+    const list = this.#idle.get(connection.origin.key);
+    const at = list?.indexOf(connection) ?? -1;
+    if (list && at >= 0)
+      list.splice(at, 1);
+    this.#idleTimers.get(connection)?.clear();
+    this.#idleTimers.delete(connection);
+  }
+
+  #forget(key: string): void {
+    this.#count.set(key, Math.max(0, (this.#count.get(key) ?? 1) - 1));
+    this.#wake(key);
+  }
+
+  #wake(key: string): void {
+    this.#waiting.get(key)?.shift()?.();
+  }
+}
+
+function parseURL(href: string): URL {
+  let url: URL;
+  try {
+    url = new URL(href);
+  }
+  catch {
+    throw new HttpError("ERR_INVALID_REQUEST", `not a URL: ${JSON.stringify(href)}`, { phase: "request" });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new HttpError("ERR_INVALID_REQUEST", `unsupported scheme ${url.protocol}`, { phase: "request" });
+  return url;
+}
+
+/** Aborts requests given its `signal`: a minimal AbortController (XS has none). */
+export class Canceller {
+  readonly signal: SignalLike & { reason?: string };
+  #abort: (reason?: string) => void;
+  constructor() {
+    let listeners: (() => void)[] = [];
+    const signal = {
+      aborted: false,
+      reason: undefined as string | undefined,
+      addEventListener(_type: "abort", listener: () => void) {
+        listeners.push(listener);
+      },
+      removeEventListener(_type: "abort", listener: () => void) {
+        listeners = listeners.filter((l) => l !== listener);
+      },
+    };
+    this.signal = signal;
+    this.#abort = (reason) => {
+      if (signal.aborted)
+        return;
+      signal.aborted = true;
+      signal.reason = reason;
+      for (const listener of listeners.slice())
+        listener();
+    };
+  }
+  abort(reason?: string): void {
+    this.#abort(reason);
+  }
+}
+
+let defaultClient: HttpClient | undefined;
+
+/** A request on the shared default client. */
+export function request(href: string, options?: RequestOptions): Promise<Response> {
+  defaultClient ??= new HttpClient();
+  return defaultClient.request(href, options);
+}

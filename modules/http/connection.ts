@@ -1,0 +1,223 @@
+// Transport: one TCP (or TLS) connection on the SDK's Socket / SecureSocket, with name resolution first
+// (so a DNS failure is told apart from a refused connection), a write queue that respects the socket's
+// free space, and received bytes passed on as views of the buffer each readable message reads.
+//
+// States: resolving → connecting → open → closed. Events go to whoever owns the connection now (a
+// request, or the pool while it is idle); `onEnd` comes at most once.
+import { Socket } from "socket";
+import type { StreamSocket } from "socket";
+import SecureSocket from "securesocket";
+import type { SecureOptions } from "securesocket";
+import Net from "net";
+import TextEncoder from "text/encoder";
+import { HttpError } from "./errors";
+
+export interface Origin {
+  secure: boolean;
+  hostname: string;
+  port: number;
+  /** "http://host:port": the pool's key. */
+  key: string;
+}
+
+export interface ConnectionEvents {
+  onData(bytes: Uint8Array): void;
+  /** The connection ended: `error` unset when the peer closed it cleanly. */
+  onEnd(error?: HttpError): void;
+}
+
+const encoder = new TextEncoder();
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** The address to connect to: IP literals as they are, localhost to loopback (RFC 6761), others through DNS. */
+function resolve(hostname: string): Promise<string> {
+  if (IPV4.test(hostname) || hostname.includes(":"))
+    return Promise.resolve(hostname.replace(/^\[|\]$/g, ""));
+  if (hostname === "localhost" || hostname.endsWith(".localhost"))
+    return Promise.resolve("127.0.0.1");
+  return new Promise((done, fail) => {
+    Net.resolve(hostname, (_name, address) => {
+      if (address)
+        done(address);
+      else
+        fail(new HttpError("ERR_DNS", `cannot resolve ${hostname}`, { host: hostname, phase: "dns" }));
+    });
+  });
+}
+
+export class Connection {
+  readonly origin: Origin;
+  events: ConnectionEvents | undefined;
+  /** Requests this connection has carried: more than 0 means it came from the pool. */
+  uses = 0;
+  #socket: StreamSocket | undefined;
+  #queue: Uint8Array[] = [];
+  #drainWaiters: (() => void)[] = [];
+  #connected = false;
+  #tcpConnected = false;
+  #receivedAny = false;
+  #closed = false;
+
+  private constructor(origin: Origin) {
+    this.origin = origin;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves once connected (TLS handshake done for https). `abandon` closes it if the caller gives up first. */
+  static open(origin: Origin, tls: SecureOptions | undefined, phase: (name: "dns" | "connect" | "tls") => void): { ready: Promise<Connection>; abandon(): void } {
+    const connection = new Connection(origin);
+    let abandoned = false;
+    const ready = (async () => {
+      phase("dns");
+      const address = await resolve(origin.hostname);
+      if (abandoned)
+        throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
+      phase("connect");
+      return new Promise<Connection>((done, fail) => connection.#connect(address, tls, phase, done, fail));
+    })();
+    return {
+      ready,
+      abandon() {
+        abandoned = true;
+        connection.close();
+      },
+    };
+  }
+
+  #connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
+    const { hostname } = this.origin;
+    const failure = (code: "ERR_CONNECT_REFUSED" | "ERR_SOCKET", message: string, at: "connect" | "tls") =>
+      new HttpError(code, message, { host: hostname, phase: at });
+    let settled = false;
+    const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
+    let socket = sock;
+    if (tls) {
+      socket = new SecureSocket({ sock, host: hostname, secure: tls }) as unknown as StreamSocket;
+      const inner = sock.callback; // SecureSocket's own handler: watch the TCP connect go by
+      sock.callback = (message: number, value?: number) => {
+        if (message === 1) {
+          this.#tcpConnected = true;
+          phase("tls");
+        }
+        inner?.call(sock, message, value);
+      };
+    }
+    this.#socket = socket;
+    socket.callback = (message: number, value?: number) => {
+      try {
+        if (message === 1) {
+          this.#connected = true;
+          settled = true;
+          done(this);
+        }
+        else if (message === 2)
+          this.#receive();
+        else if (message === 3)
+          this.#flush();
+        else if (message < 0) {
+          if (!settled) {
+            settled = true;
+            const refused = !tls || !this.#tcpConnected;
+            fail(refused
+              ? failure("ERR_CONNECT_REFUSED", `connection to ${address}:${this.origin.port} refused or unreachable`, "connect")
+              : failure("ERR_SOCKET", message === -1 ? "peer closed during the TLS handshake" : "TLS handshake failed", "tls"));
+            this.close();
+          }
+          else
+            this.#end(message === -1 ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
+        }
+      }
+      catch (error) {
+        // A callback must never throw into the SDK (it would abort the VM): end this connection instead.
+        this.#end(error instanceof HttpError ? error : new HttpError("ERR_SOCKET", String(error), { host: hostname }));
+      }
+    };
+  }
+
+  #receive(): void {
+    const socket = this.#socket!;
+    const buffer = socket.read(ArrayBuffer);
+    if (!buffer || !buffer.byteLength)
+      return;
+    this.#receivedAny = true;
+    this.events?.onData(new Uint8Array(buffer));
+  }
+
+  /** Queues bytes (strings as UTF-8) and writes what the socket takes now. */
+  write(data: Uint8Array | string): void {
+    if (this.#closed)
+      throw new HttpError("ERR_SOCKET", "write on a closed connection", { host: this.origin.hostname, phase: "send" });
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    if (bytes.length)
+      this.#queue.push(bytes);
+    this.#flush();
+  }
+
+  /** Resolves when everything written so far has been handed to the socket. */
+  drained(): Promise<void> {
+    if (!this.#queue.length || this.#closed)
+      return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    if (!socket || !this.#connected || this.#closed)
+      return;
+    try {
+      while (this.#queue.length) {
+        const free = socket.write();
+        if (free <= 0)
+          return; // a writable message (3) brings us back
+        const chunk = this.#queue[0];
+        if (chunk.length > free) {
+          socket.write(chunk.subarray(0, free));
+          this.#queue[0] = chunk.subarray(free);
+        }
+        else {
+          socket.write(chunk);
+          this.#queue.shift();
+        }
+      }
+    }
+    catch {
+      // lin reports a refused connect as connected; its first send then fails.
+      const code = this.uses <= 1 && !this.#receivedAny && !this.origin.secure ? "ERR_CONNECT_REFUSED" : "ERR_SOCKET";
+      this.#end(new HttpError(code, code === "ERR_CONNECT_REFUSED" ? "connection refused (first write failed)" : "write failed", { host: this.origin.hostname, phase: "send" }));
+      return;
+    }
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters)
+      resolve();
+  }
+
+  #end(error?: HttpError): void {
+    if (this.#closed)
+      return;
+    this.close();
+    this.events?.onEnd(error);
+  }
+
+  close(): void {
+    if (this.#closed)
+      return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    try {
+      socket?.close();
+    }
+    catch {
+      // already closed by the SDK after a disconnect
+    }
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters)
+      resolve();
+  }
+}

@@ -1,0 +1,79 @@
+// HTTP/1.1 request serializer: pure (no I/O). Validates before a byte is sent: CR, LF or NUL in the
+// method, target, a header name or value is ERR_INVALID_REQUEST.
+import { HttpError } from "./errors";
+
+export type HeaderInit = Record<string, string | number> | Map<string, string> | [string, string][];
+
+export interface RequestHead {
+  method: string;
+  /** origin-form target: path and query. */
+  target: string;
+  /** Host header value: host, with ":port" when not the scheme's default. */
+  host: string;
+  headers: [string, string][];
+  /** Body framing: a byte count, "chunked", or "none" (no body, no Content-Length). */
+  body: number | "chunked" | "none";
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FORBIDDEN = /[\r\n\0]/;
+
+export const USER_AGENT = "netkit/0.1 (Moddable; ESP32)";
+
+/** Header pairs from any accepted form, names as given. */
+export function headerList(init: HeaderInit | undefined): [string, string][] {
+  if (!init)
+    return [];
+  if (Array.isArray(init))
+    return init.map(([name, value]) => [String(name), String(value)]);
+  if (init instanceof Map)
+    return Array.from(init.entries(), ([name, value]) => [String(name), String(value)]);
+  return Object.keys(init).map((name) => [name, String(init[name])]);
+}
+
+export function hasHeader(headers: [string, string][], name: string): boolean {
+  const lower = name.toLowerCase();
+  return headers.some(([n]) => n.toLowerCase() === lower);
+}
+
+function check(value: string, what: string): void {
+  if (FORBIDDEN.test(value))
+    throw new HttpError("ERR_INVALID_REQUEST", `${what} contains CR, LF or NUL`, { phase: "request" });
+}
+
+/** The request line and header block, ending with the empty line. Framing headers are ours to set. */
+export function serializeHead(head: RequestHead): string {
+  if (!TOKEN.test(head.method))
+    throw new HttpError("ERR_INVALID_REQUEST", `method ${JSON.stringify(head.method)} is not a token`, { phase: "request" });
+  check(head.target, "request target");
+  if (!head.target.startsWith("/") || head.target.includes(" "))
+    throw new HttpError("ERR_INVALID_REQUEST", "request target must start with / and contain no space", { phase: "request" });
+  check(head.host, "host");
+  let text = `${head.method} ${head.target} HTTP/1.1\r\nHost: ${head.host}\r\n`;
+  let userAgent = false;
+  for (const [name, value] of head.headers) {
+    if (!TOKEN.test(name))
+      throw new HttpError("ERR_INVALID_REQUEST", `header name ${JSON.stringify(name)} is not a token`, { phase: "request" });
+    check(value, `header ${name}`);
+    const lower = name.toLowerCase();
+    if (lower === "host" || lower === "content-length" || lower === "transfer-encoding")
+      continue; // framing and routing come from the request itself
+    if (lower === "user-agent")
+      userAgent = true;
+    text += `${name}: ${value}\r\n`;
+  }
+  if (!userAgent)
+    text += `User-Agent: ${USER_AGENT}\r\n`;
+  if (head.body === "chunked")
+    text += "Transfer-Encoding: chunked\r\n";
+  else if (head.body !== "none")
+    text += `Content-Length: ${head.body}\r\n`;
+  return text + "\r\n";
+}
+
+/** The framing line before a chunk of `length` bytes (the chunk itself follows, then CRLF). */
+export function chunkHeader(length: number): string {
+  return length.toString(16) + "\r\n";
+}
+
+export const LAST_CHUNK = "0\r\n\r\n";
