@@ -4,7 +4,7 @@ import Debug from "debug";
 import Timer from "timer";
 import { Canceller, HttpClient, HttpError, request, type RequestOptions, type Response } from "http/client";
 import { assert, equal, type TestCase } from "./harness";
-import { fixtureHost, fixturePort } from "./fixture";
+import { fixtureHost, fixturePort, lane } from "./fixture";
 
 function base(): string {
   return `http://${fixtureHost()}:${fixturePort("Http")}`;
@@ -200,6 +200,13 @@ export const clientCases: TestCase[] = [
     },
   },
   {
+    name: "client: a TLS handshake the server never answers trips ERR_CONNECT_TIMEOUT (phase tls)",
+    async run() {
+      const error = await rejects(() => fresh().request(`https://${fixtureHost()}:${fixturePort("Silent")}/`, { timeouts: { connect: 500 } }), "ERR_CONNECT_TIMEOUT");
+      equal(error.phase, "connect", "phase the deadline guards");
+    },
+  },
+  {
     name: "client: a server that never answers trips ERR_HEADERS_TIMEOUT",
     async run() {
       const error = await rejects(() => get("/no-head", { timeouts: { headers: 300 } }), "ERR_HEADERS_TIMEOUT");
@@ -267,7 +274,7 @@ export const clientCases: TestCase[] = [
     },
   },
   {
-    name: "client: a 1 MB body streams in chunks and the heap it retains stays under 64 KB (after forced GCs)",
+    name: "client: a 1 MB body streams in chunks and retains no body: heap after forced GCs grows < 64 KB on XS (< 512 KB on Node, whose heap is noisier)",
     async run() {
       const size = 1024 * 1024;
       const heap = Instrumentation.map("XS Chunk Heap Used");
@@ -289,7 +296,8 @@ export const clientCases: TestCase[] = [
       }
       equal(total, size, "bytes received");
       assert(largest <= 16384, `largest chunk ${largest}`);
-      assert(peak - baseline < 65536, `retained heap grew by ${peak - baseline} bytes while streaming ${size}`);
+      const bound = lane() === "sim" ? 65536 : size / 2;
+      assert(peak - baseline < bound, `retained heap grew by ${peak - baseline} bytes while streaming ${size}`);
     },
   },
   {

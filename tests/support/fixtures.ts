@@ -95,6 +95,7 @@ export async function startFixtures(): Promise<Fixtures> {
   };
 
   const echo = await start(net.createServer((socket) => socket.pipe(socket)));
+  const silent = await start(net.createServer(() => undefined)); // accepts, never says a word
   const banner = await start(net.createServer((socket) => socket.end(BANNER)));
   const counter = await start(net.createServer((socket) => {
     let count = 0;
@@ -128,6 +129,7 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureStrangerPort: String(stranger),
       fixtureSntpPort: String(sntp.port),
       fixtureHttpPort: String(httpFixture.port),
+      fixtureSilentPort: String(silent),
     },
     resources: { "fixture-ca.der": pki.root.der },
     dnsServer: dns.address,

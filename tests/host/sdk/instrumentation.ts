@@ -14,7 +14,11 @@ const readers: Record<string, () => number> = {
   "Network Sockets": () => counters.sockets,
   "Timers": () => counters.timers,
   "System Free Memory": () => Math.max(0, process.constrainedMemory?.() ?? 0),
-  "XS Chunk Heap Used": () => process.memoryUsage().heapUsed,
+  // XS keeps ArrayBuffer data in its chunk heap; V8 keeps it outside heapUsed.
+  "XS Chunk Heap Used": () => {
+    const usage = process.memoryUsage();
+    return usage.heapUsed + usage.arrayBuffers;
+  },
   "XS Slot Heap Used": () => process.memoryUsage().heapUsed,
 };
 
