@@ -2,6 +2,8 @@
 import WiFi from "wifi";
 import Net from "net";
 import SNTP from "sntp";
+import { Station } from "net/wifi";
+import { BUILD_TIME, ClockError, clockIsSet, setClock } from "net/time";
 import { assert, deadline, equal, type TestCase } from "./harness";
 import { fixtureHost, fixturePort } from "./fixture";
 
@@ -33,6 +35,15 @@ export const networkCases: TestCase[] = [
     },
   },
   {
+    name: "net/wifi: a Station joins and reports its IPv4 address",
+    async run() {
+      const station = new Station({ ssid: "netkit-test", password: "not-traced", attemptTimeout: 5000 });
+      const { ip } = await deadline(station.join(), 8000, "join");
+      station.close();
+      assert(/^\d+\.\d+\.\d+\.\d+$/.test(ip), `ip ${ip}`);
+    },
+  },
+  {
     name: "sntp: a server's answer arrives as seconds since 1970",
     skip: { lane: "sim", reason: "the SDK's sntp always asks port 123; the runner binds no privileged port" },
     async run() {
@@ -47,6 +58,41 @@ export const networkCases: TestCase[] = [
       }), 5000, "SNTP time");
       const now = Date.now() / 1000;
       assert(Math.abs(seconds - now) < 5, `SNTP said ${seconds}, the clock says ${now}`);
+    },
+  },
+  {
+    name: "net/time: the firmware's build time is a recent past moment; now counts as set, 1970 does not",
+    async run() {
+      assert(BUILD_TIME > Date.UTC(2024, 0, 1), `BUILD_TIME ${BUILD_TIME}`);
+      assert(BUILD_TIME <= Date.now(), `BUILD_TIME ${BUILD_TIME} is after now ${Date.now()}`);
+      equal(clockIsSet(), true, "clockIsSet() now");
+      equal(clockIsSet(0), false, "clockIsSet(1970)");
+    },
+  },
+  {
+    name: "net/time: setClock sets the clock from the SNTP answer",
+    skip: { lane: "sim", reason: "the SDK's sntp always asks port 123; the runner binds no privileged port" },
+    async run() {
+      void fixturePort("Sntp");
+      const date = await setClock({ servers: [fixtureHost()], timeout: 5000 });
+      assert(Math.abs(date.getTime() - Date.now()) < 5000, `clock set to ${date.toISOString()}`);
+    },
+  },
+  {
+    name: "net/time: SNTP servers that never answer end in ERR_SNTP_TIMEOUT at the deadline",
+    async run() {
+      const started = Date.now();
+      let error: unknown;
+      try {
+        await setClock({ servers: ["127.0.0.2", "127.0.0.3"], timeout: 1500 });
+      }
+      catch (e) {
+        error = e;
+      }
+      assert(error instanceof ClockError, `expected ClockError, got ${String(error)}`);
+      equal(error.code, "ERR_SNTP_TIMEOUT", "code");
+      const elapsed = Date.now() - started;
+      assert(elapsed >= 1400 && elapsed < 4000, `failed after ${elapsed} ms`);
     },
   },
 ];

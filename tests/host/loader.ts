@@ -25,6 +25,7 @@ const builtins: Record<string, string> = {
   "text/decoder": "text-decoder",
   "text/encoder": "text-encoder",
   debug: "debug",
+  time: "time",
 };
 
 /** Our specifiers from modules/manifest.json ("http/client": "./http/client") → compiled file URLs. */
