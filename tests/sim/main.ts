@@ -1,11 +1,14 @@
 // The device test app: runs the shared cases on the SDK's own modules and traces one line per case.
 // tests/sim/run.ts builds it, starts the simulator and reads these lines.
-import type { TestCase } from "testing/harness";
+import { deadline, type TestCase } from "testing/harness";
 import { socketCases } from "testing/socket-cases";
 import { sdkCases } from "testing/sdk-cases";
 import { networkCases } from "testing/network-cases";
 import { clientCases } from "testing/client-cases";
 import { parserCases } from "testing/parser-cases";
+
+/** One case that hangs fails alone instead of stalling the run. */
+const CASE_DEADLINE_MS = 60000;
 
 async function runAll(cases: TestCase[]): Promise<void> {
   let passed = 0;
@@ -17,7 +20,7 @@ async function runAll(cases: TestCase[]): Promise<void> {
     }
     trace(`CASE START ${testCase.name}\n`);
     try {
-      await testCase.run();
+      await deadline(testCase.run(), CASE_DEADLINE_MS, `end of the case`);
       passed++;
       trace(`CASE PASS ${testCase.name}\n`);
     }

@@ -12,7 +12,7 @@ import { startFixtures } from "../support/fixtures.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
 const simDir = path.join(projectRoot, "tests", "sim");
-const RUN_DEADLINE_MS = Number(process.env.SIM_DEADLINE_MS ?? 240_000);
+const RUN_DEADLINE_MS = Number(process.env.SIM_DEADLINE_MS ?? 600_000);
 
 const MODDABLE = process.env.MODDABLE;
 if (!MODDABLE) {
