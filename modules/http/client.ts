@@ -357,6 +357,8 @@ class Exchange {
     // Continue from the job queue: the caller's frames leave the stack before the connect path (dns →
     // socket → TLS) nests its own. XS's default stack is 384 slots; without this it overflowed there.
     await undefined;
+    if (this.#finished)
+      return; // aborted or timed out before it began
     let head: string;
     try {
       head = this.#head(); // validated before any connection is made
