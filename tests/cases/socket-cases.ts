@@ -79,6 +79,21 @@ function messages(events: SocketEvent[]): string {
 
 const asText = (bytes: number[]) => String.fromCharCode(...bytes);
 
+/** Writes `text` once connected and collects as many bytes back (an echo server). */
+async function echoOver(socket: StreamSocket, text: string): Promise<{ received: string; events: SocketEvent[] }> {
+  const received: number[] = [];
+  const events = await converse(socket, (s, message) => {
+    if (message === 1)
+      s.write(text);
+    if (message === 2) {
+      received.push(...new Uint8Array(s.read(ArrayBuffer)));
+      if (received.length >= text.length)
+        return "done";
+    }
+  }, `echo of ${JSON.stringify(text)}`);
+  return { received: asText(received), events };
+}
+
 export const socketCases: TestCase[] = [
   {
     name: "Socket: connect, then a string, a number and an ArrayBuffer written in one call echo back",
@@ -182,18 +197,9 @@ export const socketCases: TestCase[] = [
         host: "localhost", port: fixturePort("Tls"),
         secure: { protocolVersion: 0x303, certificate: fixtureCA() },
       });
-      const received: number[] = [];
-      const events = await converse(socket, (s, message) => {
-        if (message === 1)
-          s.write("ping\n");
-        if (message === 2) {
-          received.push(...new Uint8Array(s.read(ArrayBuffer)));
-          if (received.length >= 5)
-            return "done";
-        }
-      }, "TLS echo");
+      const { received, events } = await echoOver(socket, "ping\n");
       equal(events[0].message, 1, "first message");
-      equal(asText(received), "ping\n", "echo over TLS");
+      equal(received, "ping\n", "echo over TLS");
     },
   },
   {
@@ -214,17 +220,7 @@ export const socketCases: TestCase[] = [
         host: "localhost", port: fixturePort("Stranger"),
         secure: { protocolVersion: 0x303, verify: false },
       });
-      const received: number[] = [];
-      await converse(socket, (s, message) => {
-        if (message === 1)
-          s.write("hi\n");
-        if (message === 2) {
-          received.push(...new Uint8Array(s.read(ArrayBuffer)));
-          if (received.length >= 3)
-            return "done";
-        }
-      }, "TLS echo");
-      equal(asText(received), "hi\n", "echo over unverified TLS");
+      equal((await echoOver(socket, "hi\n")).received, "hi\n", "echo over unverified TLS");
     },
   },
   {
@@ -235,17 +231,7 @@ export const socketCases: TestCase[] = [
         sock, host: "localhost",
         secure: { protocolVersion: 0x303, certificate: fixtureCA() },
       });
-      const received: number[] = [];
-      await converse(socket, (s, message) => {
-        if (message === 1)
-          s.write("wrap\n");
-        if (message === 2) {
-          received.push(...new Uint8Array(s.read(ArrayBuffer)));
-          if (received.length >= 5)
-            return "done";
-        }
-      }, "TLS echo over a wrapped socket");
-      equal(asText(received), "wrap\n", "echo");
+      equal((await echoOver(socket, "wrap\n")).received, "wrap\n", "echo over a wrapped socket");
     },
   },
 ];
