@@ -624,8 +624,10 @@ export class HttpClient {
     let opening: { abandon(): void } | undefined;
     const ready = (async () => {
       for (;;) {
-        if (abandoned)
+        if (abandoned) {
+          this.#wake(origin.key); // pass on the wake-up this waiter will not use
           throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
+        }
         const pooled = fresh ? undefined : this.#takeIdle(origin.key);
         if (pooled)
           return pooled;
@@ -640,7 +642,8 @@ export class HttpClient {
         });
       }
       this.#count.set(origin.key, (this.#count.get(origin.key) ?? 0) + 1);
-      const opened = Connection.open(origin, origin.secure ? tls ?? { protocolVersion: 0x303 } : undefined, () => undefined);
+      // TLS 1.2 at least unless the caller asks otherwise (the SDK's own default minimum is older)
+      const opened = Connection.open(origin, origin.secure ? { protocolVersion: 0x303, ...tls } : undefined, () => undefined);
       opening = opened;
       try {
         return await opened.ready;
