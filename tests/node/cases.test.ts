@@ -4,6 +4,7 @@ import { sdkCases } from "../cases/sdk-cases.js";
 import { networkCases } from "../cases/network-cases.js";
 import { clientCases } from "../cases/client-cases.js";
 import { parserCases } from "../cases/parser-cases.js";
+import { certificateCases } from "../cases/certificate-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -22,4 +23,5 @@ register("SDK built-ins: socket and securesocket (shared cases)", socketCases);
 register("SDK built-ins: wifi, net, sntp (shared cases)", networkCases);
 register("HTTP/1.1 response parser (shared cases)", parserCases);
 register("HTTP client (shared cases)", clientCases);
+register("PEM certificates (shared cases)", certificateCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);

@@ -6,6 +6,7 @@ import { sdkCases } from "testing/sdk-cases";
 import { networkCases } from "testing/network-cases";
 import { clientCases } from "testing/client-cases";
 import { parserCases } from "testing/parser-cases";
+import { certificateCases } from "testing/certificate-cases";
 
 /** One case that hangs fails alone instead of stalling the run. */
 const CASE_DEADLINE_MS = 60000;
@@ -34,4 +35,4 @@ async function runAll(cases: TestCase[]): Promise<void> {
 }
 
 trace("CASE BEGIN\n");
-runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
+runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...certificateCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));

@@ -3,6 +3,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import dgram from "node:dgram";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createTestPki, type TestPki } from "./pki.js";
 import { startHttpFixture } from "./http-fixture.js";
@@ -110,6 +111,16 @@ export async function startFixtures(): Promise<Fixtures> {
   }));
   const tlsOptions = { key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem };
   const tlsEcho = await start(tls.createServer(tlsOptions, (socket) => socket.pipe(socket)));
+  let httpsConnections = 0;
+  const httpsServer = https.createServer(tlsOptions, (request, response) => {
+    if (request.url === "/stats")
+      return response.end(JSON.stringify({ connections: httpsConnections }));
+    response.setHeader("content-type", "text/plain");
+    response.end("hello over TLS");
+  });
+  httpsServer.on("secureConnection", () => httpsConnections++);
+  httpsServer.on("tlsClientError", () => undefined);
+  const httpsPort = await start(httpsServer);
   const stranger = await start(tls.createServer({ key: pki.strangerLeaf.keyPem, cert: pki.strangerLeaf.pem }, (socket) => socket.pipe(socket)));
   for (const server of servers.slice(-2))
     server.on("tlsClientError", () => undefined);
@@ -130,8 +141,17 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureSntpPort: String(sntp.port),
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
+      fixtureHttpsPort: String(httpsPort),
     },
-    resources: { "fixture-ca.der": pki.root.der },
+    resources: {
+      "fixture-ca.der": pki.root.der,
+      "fixture-ca.pem": Buffer.from(pki.root.pem),
+      // a bundle as people make them: CRLF line ends, blank lines, text between the blocks
+      "fixture-bundle.pem": Buffer.from(`Test roots\r\n\r\n${pki.strangerRoot.pem.replace(/\n/g, "\r\n")}\r\n\r\nsubject=CN=netkit test root\n${pki.root.pem}\n`),
+      "fixture-no-end.pem": Buffer.from(pki.root.pem.replace("-----END CERTIFICATE-----", "")),
+      "fixture-bad-base64.pem": Buffer.from(pki.root.pem.replace(/\n([A-Za-z0-9+/]{10})/, "\n$$$1")),
+      "fixture-no-cert.pem": Buffer.from("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+    },
     dnsServer: dns.address,
     async close() {
       dns.close();

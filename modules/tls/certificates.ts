@@ -1,0 +1,51 @@
+// PEM certificates from the firmware's resources (certs/), decoded to DER on the device with the SDK's
+// native base64: the form SecureSocket takes. Accepts bundles, CRLF, blank lines and text outside the
+// markers; anything else malformed fails with an error naming its source.
+import Resource from "Resource";
+import Base64 from "base64";
+import TextDecoder from "text/decoder";
+
+export class CertificateError extends Error {
+  override name = "CertificateError";
+  readonly code = "ERR_PEM";
+  constructor(message: string) {
+    super(`ERR_PEM: ${message}`);
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Every "-----BEGIN CERTIFICATE-----" block of `pem`, as DER. `source` names it in errors. */
+export function pemToDer(pem: string, source = "PEM data"): ArrayBuffer[] {
+  const found: ArrayBuffer[] = [];
+  const begin = "-----BEGIN CERTIFICATE-----";
+  const end = "-----END CERTIFICATE-----";
+  let at = pem.indexOf(begin);
+  while (at >= 0) {
+    const bodyStart = at + begin.length;
+    const stop = pem.indexOf(end, bodyStart);
+    const next = pem.indexOf(begin, bodyStart);
+    const which = found.length + 1;
+    if (stop < 0 || (next >= 0 && next < stop))
+      throw new CertificateError(`${source}: certificate ${which} has no END line`);
+    const body = pem.slice(bodyStart, stop).replace(/[\r\n\t ]+/g, "");
+    if (!body.length || body.length % 4 !== 0 || !BASE64.test(body))
+      throw new CertificateError(`${source}: certificate ${which} is not valid base64`);
+    const der = Base64.decode(body);
+    if (der.byteLength < 64 || new Uint8Array(der)[0] !== 0x30)
+      throw new CertificateError(`${source}: certificate ${which} is not a DER certificate`);
+    found.push(der);
+    at = pem.indexOf(begin, stop + end.length);
+  }
+  if (!found.length)
+    throw new CertificateError(`${source}: no "${begin}" block`);
+  return found;
+}
+
+/** The certificates in a PEM resource (a file of certs/, e.g. "isrg-root-x1.pem"), as DER. */
+export function loadPemCertificates(name: string): ArrayBuffer[] {
+  if (!Resource.exists(name))
+    throw new CertificateError(`resource "${name}" not found (is it in certs/ and listed by the manifest?)`);
+  const bytes = new Uint8Array(new Resource(name) as unknown as ArrayBuffer);
+  return pemToDer(new TextDecoder().decode(bytes), `resource "${name}"`);
+}

@@ -1,0 +1,89 @@
+// tls/certificates: PEM resources decoded to DER on the device, and used as SecureSocket trust anchors.
+import Resource from "Resource";
+import SecureSocket from "securesocket";
+import { Socket } from "socket";
+import type { StreamSocket } from "socket";
+import { CertificateError, loadPemCertificates } from "tls/certificates";
+import { HttpClient } from "http/client";
+import { assert, deadline, equal, equalBytes, type TestCase } from "./harness";
+import { fixturePort } from "./fixture";
+
+function expectPemError(name: string, fragment: string): void {
+  try {
+    loadPemCertificates(name);
+  }
+  catch (error) {
+    assert(error instanceof CertificateError, `expected CertificateError, got ${String(error)}`);
+    equal(error.code, "ERR_PEM", "code");
+    assert(error.message.includes(name) && error.message.includes(fragment), error.message);
+    return;
+  }
+  throw new Error(`${name} loaded without error`);
+}
+
+export const certificateCases: TestCase[] = [
+  {
+    name: "tls/certificates: a bundle with CRLF, blank lines and text between blocks gives each certificate as DER",
+    async run() {
+      const certificates = loadPemCertificates("fixture-bundle.pem");
+      equal(certificates.length, 2, "certificates in the bundle");
+      const root = new Uint8Array(new Resource("fixture-ca.der") as unknown as ArrayBuffer);
+      equalBytes(new Uint8Array(certificates[1]), Array.from(root), "second certificate = the test root's DER");
+    },
+  },
+  {
+    name: "tls/certificates: a PEM root from the resources is SecureSocket's trust anchor for a verified connection",
+    async run() {
+      const [anchor] = loadPemCertificates("fixture-ca.pem");
+      const socket = new SecureSocket({
+        sock: new Socket({ host: "127.0.0.1", port: fixturePort("Tls") }),
+        host: "localhost",
+        secure: { protocolVersion: 0x303, certificate: anchor },
+      }) as unknown as StreamSocket;
+      const connected = await deadline(new Promise<number>((resolve) => {
+        socket.callback = (message: number) => {
+          if (message === 1 || message < 0) {
+            resolve(message);
+            if (message === 1)
+              socket.close();
+          }
+        };
+      }), 10000, "TLS connect");
+      equal(connected, 1, "socket message (1 = connected)");
+    },
+  },
+  {
+    name: "client over TLS: https GETs verified against a PEM root reuse one TLS connection (keep-alive)",
+    async run() {
+      const [root] = loadPemCertificates("fixture-ca.pem");
+      const client = new HttpClient({ idleTimeout: 2000 });
+      const base = `https://localhost:${fixturePort("Https")}`;
+      const options = { tls: { certificate: root }, timeouts: { connect: 20000 } };
+      const before = (await (await client.request(base + "/stats", options)).json() as { connections: number }).connections;
+      for (let i = 0; i < 3; i++)
+        equal(await (await client.request(base + "/", options)).text(), "hello over TLS", `response ${i}`);
+      const after = (await (await client.request(base + "/stats", options)).json() as { connections: number }).connections;
+      client.close();
+      equal(after, before, "TLS connections made after the first (all requests on one)");
+    },
+  },
+  {
+    name: "tls/certificates: a certificate without its END line fails with ERR_PEM naming the resource",
+    async run() {
+      expectPemError("fixture-no-end.pem", "no END line");
+    },
+  },
+  {
+    name: "tls/certificates: invalid base64 fails with ERR_PEM naming the resource",
+    async run() {
+      expectPemError("fixture-bad-base64.pem", "not valid base64");
+    },
+  },
+  {
+    name: "tls/certificates: a file with no certificate, or a missing resource, fails with ERR_PEM naming it",
+    async run() {
+      expectPemError("fixture-no-cert.pem", "no \"-----BEGIN CERTIFICATE-----\" block");
+      expectPemError("no-such-root.pem", "not found");
+    },
+  },
+];
