@@ -1,38 +1,105 @@
-// The firmware app. For now the chapter's first client: a hand-written GET over the SDK's Socket to each
-// http:// URL of config.urls, tracing the status line.
+// The firmware app: join WiFi, set the clock, fetch each URL of config.urls and trace what happened.
+// Failures are traced with their codes and never stop the app.
 import config from "mc/config";
-import { Socket } from "socket";
-import type { StreamSocket } from "socket";
-import { URL } from "url";
+import Net from "net";
+import { HttpError, request, type RequestOptions } from "http/client";
+import { Station, WiFiError } from "net/wifi";
+import { clockIsSet, setClock, ClockError } from "net/time";
+import { loadPemCertificates, CertificateError } from "tls/certificates";
 
-function get(href: string): Promise<string> {
-  const url = new URL(href);
-  return new Promise((resolve) => {
-    const socket = new Socket({ host: url.hostname, port: Number(url.port || 80) }) as unknown as StreamSocket;
-    let head = "";
-    socket.callback = (message: number) => {
-      if (message === 1)
-        socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
-      else if (message === 2) {
-        head += socket.read(String);
-        const end = head.indexOf("\r\n");
-        if (end >= 0) {
-          socket.close();
-          resolve(head.slice(0, end));
-        }
-      }
-      else if (message < 0)
-        resolve(`failed (socket message ${message})`);
-    };
-  });
+/** One entry of config.urls: a URL, or a URL with how to verify it. */
+type Target = string | { url: string; verify?: boolean; ca?: string };
+
+const PREVIEW_BYTES = 64;
+
+function describe(error: unknown): string {
+  if (error instanceof HttpError || error instanceof WiFiError || error instanceof ClockError || error instanceof CertificateError)
+    return error.message;
+  return String(error);
 }
 
-const urls = (config.urls as string[] | undefined) ?? [];
-for (const href of urls) {
-  if (!href.startsWith("http://")) {
-    trace(`${href}: skipped (https arrives with the HTTP client)\n`);
-    continue;
+async function joinNetwork(): Promise<void> {
+  if (Net.get("IP")) {
+    trace(`main: network up, ip ${Net.get("IP")}\n`);
+    return;
   }
-  trace(`${href}: ${await get(href)}\n`);
+  const station = new Station({ ssid: String(config.ssid ?? ""), password: config.password ? String(config.password) : undefined });
+  await station.join();
 }
-trace(`done: ${urls.length} URL(s)\n`);
+
+async function setTime(): Promise<void> {
+  if (clockIsSet()) {
+    trace(`main: clock already set (${new Date().toISOString()})\n`);
+    return;
+  }
+  const servers = ([] as string[]).concat((config.sntp as string | string[] | undefined) ?? "pool.ntp.org");
+  await setClock({ servers, timeout: 15000 });
+}
+
+function printable(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes)
+    text += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : ".";
+  return text;
+}
+
+async function fetchOne(target: Target): Promise<boolean> {
+  const { url, verify, ca } = typeof target === "string" ? { url: target, verify: true, ca: undefined } : target;
+  const options: RequestOptions = { timeouts: { connect: 15000, headers: 15000, idle: 15000, total: 60000 } };
+  try {
+    if (url.startsWith("https:")) {
+      if (verify === false) {
+        trace(`main: WARNING ${url}: verify false, encrypted but the server is not authenticated\n`);
+        options.tls = { verify: false };
+      }
+      else if (ca)
+        options.tls = { certificate: loadPemCertificates(ca)[0] };
+    }
+    const response = await request(url, options);
+    trace(`main: ${url}: ${response.status} ${response.statusText}\n`);
+    for (const name of ["content-type", "content-length", "server"]) {
+      const value = response.headers.get(name);
+      if (value !== null)
+        trace(`main:   ${name}: ${value}\n`);
+    }
+    let size = 0;
+    let preview = "";
+    for await (const chunk of response.body) {
+      if (size < PREVIEW_BYTES)
+        preview += printable(chunk.subarray(0, PREVIEW_BYTES - size));
+      size += chunk.length;
+    }
+    const t = response.timings;
+    trace(`main:   body ${size} bytes: ${preview}\n`);
+    trace(`main:   time ms: dns ${t.dns}, connect ${t.connect}, tls ${t.tls}, first byte ${t.firstByte}, body ${t.body}\n`);
+    return true;
+  }
+  catch (error) {
+    trace(`main: ${url}: FAILED ${describe(error)}\n`);
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  trace("main: starting\n");
+  try {
+    await joinNetwork();
+  }
+  catch (error) {
+    trace(`main: no network: ${describe(error)}\n`);
+  }
+  try {
+    await setTime();
+  }
+  catch (error) {
+    trace(`main: clock not set: ${describe(error)} (verified HTTPS will fail its date checks)\n`);
+  }
+  const targets = ((config.urls as Target[] | undefined) ?? []);
+  let ok = 0;
+  for (const target of targets)
+    if (await fetchOne(target))
+      ok++;
+  trace(`main: done: ${ok} of ${targets.length} fetched, ${targets.length - ok} failed\n`);
+}
+
+main().catch((error: unknown) => trace(`main: ${describe(error)}\n`));

@@ -62,6 +62,17 @@ export interface RequestOptions {
   tls?: SecureOptions;
 }
 
+/** Where a response's time went, in ms. A reused connection spends 0 in dns, connect and tls. */
+export interface Timings {
+  dns: number;
+  connect: number;
+  tls: number;
+  /** From sending the request to the first byte of the response. */
+  firstByte: number;
+  /** From the end of the head to the end of the body; -1 until the body has arrived. */
+  body: number;
+}
+
 export interface ClientOptions {
   /** Connections per origin, in use and idle together. Default 2. */
   maxSocketsPerOrigin?: number;
@@ -174,11 +185,14 @@ export class Response {
   /** Whether a redirect was followed. */
   redirected = false;
   readonly body: AsyncIterable<Uint8Array>;
+  /** Filled as the exchange goes; `body` once the body has arrived. */
+  readonly timings: Timings;
   readonly #stream: BodyStream;
   readonly #maxBodyBytes: number;
   readonly #host: string;
 
-  constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number) {
+  constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number, timings: Timings) {
+    this.timings = timings;
     this.status = head.status;
     this.statusText = head.statusText;
     this.headers = new ResponseHeaders(head.headers);
@@ -316,6 +330,8 @@ class Exchange {
   #finished = false;
   #keepAlive = false;
   #onFinished: (() => void) | undefined;
+  #marks: Record<string, number> = {};
+  readonly #timings: Timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
   readonly promise: Promise<Response>;
 
   constructor(
@@ -372,7 +388,7 @@ class Exchange {
     this.#arm(connectMs, "ERR_CONNECT_TIMEOUT", `no connection within ${connectMs} ms`, "connect");
     let connection: Connection;
     try {
-      const acquired = this.client.acquire(origin, this.options.tls, retried);
+      const acquired = this.client.acquire(origin, this.options.tls, retried, (name) => this.#mark(name));
       this.#abandon = acquired.abandon;
       connection = await acquired.ready;
     }
@@ -391,6 +407,7 @@ class Exchange {
       onData: (bytes) => this.#onData(bytes),
       onEnd: (error) => this.#onEnd(error, retried),
     };
+    this.#mark("send");
     const headersMs = this.#timeout("headers");
     this.#arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
     try {
@@ -439,7 +456,32 @@ class Exchange {
     this.#timer = deadline(ms, () => this.fail(new HttpError(code, message, { host: this.#host, phase })));
   }
 
+  /** Notes when a phase began; the time since the previous one goes to that phase. */
+  #mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
+    const now = Date.now();
+    const marks = this.#marks;
+    marks[name] = now;
+    const t = this.#timings;
+    if (name === "connect" && marks.dns)
+      t.dns = now - marks.dns;
+    else if (name === "tls" && marks.connect)
+      t.connect = now - marks.connect;
+    else if (name === "send") {
+      if (marks.tls)
+        t.tls = now - marks.tls;
+      else if (marks.connect)
+        t.connect = now - marks.connect;
+    }
+    else if (name === "done" && marks.head)
+      t.body = now - marks.head;
+  }
+
   #onData(bytes: Uint8Array): void {
+    if (!this.#marks.first) {
+      this.#marks.first = Date.now();
+      if (this.#marks.send)
+        this.#timings.firstByte = this.#marks.first - this.#marks.send;
+    }
     let offset = 0;
     try {
       while (offset < bytes.length && !this.#finished) {
@@ -483,9 +525,10 @@ class Exchange {
   }
 
   #onHead(head: ResponseHead): void {
+    this.#marks.head = Date.now();
     this.#timer?.clear();
     this.#stream = new BodyStream(() => this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.#host, phase: "body" }), true));
-    const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes);
+    const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.#timings);
     this.#keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
     this.#settled = true;
     this.#resolve(response);
@@ -494,6 +537,7 @@ class Exchange {
   }
 
   #onComplete(): void {
+    this.#mark("done");
     this.#finished = true;
     this.#timer?.clear();
     this.#stream?.end();
@@ -619,9 +663,10 @@ export class HttpClient {
   }
 
   /** A connection for `origin`: an idle pooled one (unless `fresh`), else a new one once below the limit. */
-  acquire(origin: Origin, tls: SecureOptions | undefined, fresh: boolean): { ready: Promise<Connection>; abandon(): void } {
+  acquire(origin: Origin, tls: SecureOptions | undefined, fresh: boolean, phase: (name: "dns" | "connect" | "tls") => void = () => undefined): { ready: Promise<Connection>; abandon(): void } {
     let abandoned = false;
     let opening: { abandon(): void } | undefined;
+    origin = { ...origin, key: origin.key + tlsKey(tls) }; // never share a connection across TLS settings
     const ready = (async () => {
       for (;;) {
         if (abandoned) {
@@ -643,7 +688,7 @@ export class HttpClient {
       }
       this.#count.set(origin.key, (this.#count.get(origin.key) ?? 0) + 1);
       // TLS 1.2 at least unless the caller asks otherwise (the SDK's own default minimum is older)
-      const opened = Connection.open(origin, origin.secure ? { protocolVersion: 0x303, ...tls } : undefined, () => undefined);
+      const opened = Connection.open(origin, origin.secure ? { protocolVersion: 0x303, ...tls } : undefined, phase);
       opening = opened;
       try {
         return await opened.ready;
@@ -730,6 +775,22 @@ export class HttpClient {
   #wake(key: string): void {
     this.#waiting.get(key)?.shift()?.();
   }
+}
+
+const anchorIds = new WeakMap<object, number>();
+let nextAnchorId = 1;
+
+/** What distinguishes TLS settings in the pool's key: verification on or off, and which trust anchor. */
+function tlsKey(tls: SecureOptions | undefined): string {
+  if (!tls)
+    return "";
+  const anchor = tls.certificate as object | undefined;
+  let id = 0;
+  if (anchor) {
+    id = anchorIds.get(anchor) ?? nextAnchorId++;
+    anchorIds.set(anchor, id);
+  }
+  return `|verify=${tls.verify !== false}|ca=${id}|v=${tls.protocolVersion ?? 0}`;
 }
 
 function parseURL(href: string): URL {

@@ -68,6 +68,22 @@ export const certificateCases: TestCase[] = [
     },
   },
   {
+    name: "client over TLS: a connection made with verify false is never reused for a verified request",
+    async run() {
+      const [root] = loadPemCertificates("fixture-ca.pem");
+      const client = new HttpClient({ idleTimeout: 2000, maxSocketsPerOrigin: 4 });
+      const base = `https://localhost:${fixturePort("Https")}`;
+      const verified = { tls: { certificate: root }, timeouts: { connect: 20000 } };
+      const count = async () => (await (await client.request(base + "/stats", verified)).json() as { connections: number }).connections;
+      const before = await count();
+      equal(await (await client.request(base + "/", { tls: { verify: false }, timeouts: { connect: 20000 } })).text(), "hello over TLS", "unverified");
+      equal(await (await client.request(base + "/", verified)).text(), "hello over TLS", "verified");
+      const after = await count();
+      client.close();
+      equal(after, before + 1, "TLS connections: the unverified one was not reused by the verified requests");
+    },
+  },
+  {
     name: "tls/certificates: a certificate without its END line fails with ERR_PEM naming the resource",
     async run() {
       expectPemError("fixture-no-end.pem", "no END line");

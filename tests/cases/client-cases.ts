@@ -59,6 +59,8 @@ export const clientCases: TestCase[] = [
       equal(response.statusText, "OK", "statusText");
       equal(response.headers.get("CONTENT-TYPE"), "text/plain", "header, any case");
       equal(await response.text(), "hello world", "body");
+      const { dns, connect, firstByte, body } = response.timings;
+      assert(dns === 0 && connect >= 0 && firstByte >= 0 && body >= 0, `timings ${JSON.stringify(response.timings)}`);
       equal(response.url, base() + "/hello", "url");
       equal(response.redirected, false, "redirected");
     },
