@@ -1,10 +1,12 @@
 // `npm start`: runs the firmware app against embedded local demo servers (HTTP, and HTTPS with a demo CA
-// made on first run in .demo/, outside the firmware's certs/), on the Node host runtime.
+// made on first run in .demo/, outside the firmware's certs/): on the SDK's simulator when MODDABLE is set
+// (and its tools are there), else on the Node host runtime.
 // `--without http|https` leaves one demo server out, to see a failure traced with its code.
 import http from "node:http";
 import https from "node:https";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -12,6 +14,7 @@ import { X509Certificate } from "node:crypto";
 // (typed as net.Server: @moddable/typings also declares a module "http", which merges with Node's)
 import type { AddressInfo, Server } from "node:net";
 import { issue } from "../tests/support/pki.js";
+import { buildForSimulator, runInSimulator, simulatorUnavailable } from "./simulator.js";
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");   // build/node
 const projectRoot = path.resolve(out, "..", "..");
@@ -68,18 +71,61 @@ const urls = [
   { url: `https://localhost:${httpsPort}/`, ca: "demo-ca.pem" },
   { url: `https://localhost:${httpsPort}/`, verify: false },
 ];
-console.log(process.env.MODDABLE
-  ? "netkit: running the app on the Node host runtime (for the simulator, see the README's mcconfig flow)"
-  : "netkit: running the app on the Node host runtime (MODDABLE is not set)");
-const app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
-  stdio: "inherit",
-  env: {
-    ...process.env,
-    HOST_CONFIG: JSON.stringify({ ssid: "netkit-demo", urls }),
-    HOST_RESOURCES: demoDir,
-  },
-});
-const code = await new Promise<number>((resolve) => app.on("exit", (c) => resolve(c ?? 1)));
+/** The app on the host runtime, with the demo CA among its resources. */
+async function onHost(): Promise<number> {
+  const app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
+    stdio: "inherit",
+    env: { ...process.env, HOST_CONFIG: JSON.stringify({ ssid: "netkit-demo", urls }), HOST_RESOURCES: demoDir },
+  });
+  return new Promise<number>((resolve) => app.on("exit", (c) => resolve(c ?? 1)));
+}
+
+/** The app built for the simulator through a wrapper manifest: the project's, plus the demo CA and URLs. */
+async function onSimulator(): Promise<number> {
+  const wrapper = mkdtempSync(path.join(tmpdir(), "netkit-start-"));
+  mkdirSync(path.join(wrapper, "resources"));
+  copyFileSync(path.join(demoDir, "demo-ca.pem"), path.join(wrapper, "resources", "demo-ca.pem"));
+  writeFileSync(path.join(wrapper, "manifest.json"), JSON.stringify({
+    include: [path.join(projectRoot, "manifest.json")],
+    resources: { "*": ["./resources/*"] },
+    config: { ssid: "netkit-demo", urls },
+  }, null, 2));
+  console.log("netkit: building the app for the simulator (mcconfig -d -m -p lin -t build)…");
+  const built = buildForSimulator(path.join(wrapper, "manifest.json"));
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const run = await runInSimulator(built, (line) => {
+    if (/^(xsdb listening|Connected to|#xsbug-log)/.test(line))
+      return;
+    console.log(line);
+    if (line.startsWith("main: done:"))
+      finish(0);
+    if (line.startsWith("XS abort"))
+      finish(1);
+  });
+  run.exited.then(() => finish(1));
+  const timer = setTimeout(() => {
+    console.log("netkit: the app did not finish within 180 s");
+    finish(1);
+  }, 180_000);
+  const code = await finished;
+  clearTimeout(timer);
+  run.stop();
+  built.dispose();
+  rmSync(wrapper, { recursive: true, force: true });
+  return code;
+}
+
+const unavailable = simulatorUnavailable();
+let code: number;
+if (!unavailable) {
+  console.log("netkit: running the app on the SDK's simulator (MODDABLE is set)");
+  code = await onSimulator();
+}
+else {
+  console.log(`netkit: running the app on the Node host runtime (${unavailable})`);
+  code = await onHost();
+}
 for (const server of servers)
   server.close();
 process.exit(code);

@@ -29,12 +29,16 @@ export interface ConnectionEvents {
 const encoder = new TextEncoder();
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-/** The address to connect to: IP literals as they are, localhost to loopback (RFC 6761), others through DNS. */
-function resolve(hostname: string): Promise<string> {
+/** The address of a name that needs no DNS: IP literals as they are, localhost as loopback (RFC 6761). */
+function literalAddress(hostname: string): string | undefined {
   if (IPV4.test(hostname) || hostname.includes(":"))
-    return Promise.resolve(hostname.replace(/^\[|\]$/g, ""));
+    return hostname.replace(/^\[|\]$/g, "");
   if (hostname === "localhost" || hostname.endsWith(".localhost"))
-    return Promise.resolve("127.0.0.1");
+    return "127.0.0.1";
+  return undefined;
+}
+
+function resolve(hostname: string): Promise<string> {
   return new Promise((done, fail) => {
     Net.resolve(hostname, (_name, address) => {
       if (address)
@@ -55,6 +59,7 @@ export class Connection {
   #drainWaiters: (() => void)[] = [];
   #connected = false;
   #tcpConnected = false;
+  #tcpReceived = false;
   #receivedAny = false;
   #closed = false;
 
@@ -71,8 +76,11 @@ export class Connection {
     const connection = new Connection(origin);
     let abandoned = false;
     const ready = (async () => {
-      phase("dns");
-      const address = await resolve(origin.hostname);
+      let address = literalAddress(origin.hostname);
+      if (address === undefined) {
+        phase("dns");
+        address = await resolve(origin.hostname);
+      }
       if (abandoned)
         throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
       phase("connect");
@@ -102,6 +110,8 @@ export class Connection {
           this.#tcpConnected = true;
           phase("tls");
         }
+        else if (message === 2)
+          this.#tcpReceived = true;
         inner?.call(sock, message, value);
       };
     }
@@ -120,7 +130,9 @@ export class Connection {
         else if (message < 0) {
           if (!settled) {
             settled = true;
-            const refused = !tls || !this.#tcpConnected;
+            // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
+            // then fails, giving an error before the peer sent a byte.
+            const refused = !tls || !this.#tcpConnected || (message === -2 && !this.#tcpReceived);
             fail(refused
               ? failure("ERR_CONNECT_REFUSED", `connection to ${address}:${this.origin.port} refused or unreachable`, "connect")
               : failure("ERR_SOCKET", message === -1 ? "peer closed during the TLS handshake" : "TLS handshake failed", "tls"));

@@ -195,6 +195,12 @@ export const clientCases: TestCase[] = [
     },
   },
   {
+    name: "client: a refused port over https fails with ERR_CONNECT_REFUSED too (not as a TLS failure)",
+    async run() {
+      await rejects(() => fresh().request(`https://${fixtureHost()}:${fixturePort("Refused")}/`), "ERR_CONNECT_REFUSED");
+    },
+  },
+  {
     name: "client: a host name that does not resolve fails with ERR_DNS",
     skip: { lane: "sim", reason: "the simulator's resolver would ask the machine's DNS server: tests send nothing off loopback" },
     async run() {
