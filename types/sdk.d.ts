@@ -54,3 +54,8 @@ declare module "securesocket" {
     secure?: SecureOptions;
   }
 }
+
+// XS implements the TC39 base64 proposal (ES2026); lib es2022 does not declare it.
+interface Uint8ArrayConstructor {
+  fromBase64(text: string, options?: { alphabet?: "base64" | "base64url"; lastChunkHandling?: "loose" | "strict" | "stop-before-partial" }): Uint8Array;
+}

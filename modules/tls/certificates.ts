@@ -1,8 +1,7 @@
-// PEM certificates from the firmware's resources (certs/), decoded to DER on the device with the SDK's
-// native base64: the form SecureSocket takes. Accepts bundles, CRLF, blank lines and text outside the
+// PEM certificates from the firmware's resources (certs/), decoded to DER on the device with XS's native
+// Uint8Array.fromBase64 (the SDK deprecates its base64 module): the form SecureSocket takes. Accepts bundles, CRLF, blank lines and text outside the
 // markers; anything else malformed fails with an error naming its source.
 import Resource from "Resource";
-import Base64 from "base64";
 import TextDecoder from "text/decoder";
 
 export class CertificateError extends Error {
@@ -31,10 +30,10 @@ export function pemToDer(pem: string, source = "PEM data"): ArrayBuffer[] {
     const body = pem.slice(bodyStart, stop).replace(/[\r\n\t ]+/g, "");
     if (!body.length || body.length % 4 !== 0 || !BASE64.test(body))
       throw new CertificateError(`${source}: certificate ${which} is not valid base64`);
-    const der = Base64.decode(body);
-    if (der.byteLength < 64 || new Uint8Array(der)[0] !== 0x30)
+    const der = Uint8Array.fromBase64(body);
+    if (der.byteLength < 64 || der[0] !== 0x30)
       throw new CertificateError(`${source}: certificate ${which} is not a DER certificate`);
-    found.push(der);
+    found.push(der.buffer as ArrayBuffer);
     at = pem.indexOf(begin, stop + end.length);
   }
   if (!found.length)

@@ -3,7 +3,6 @@ import Timer from "timer";
 import Resource from "Resource";
 import config from "mc/config";
 import Instrumentation from "instrumentation";
-import Base64 from "base64";
 import Headers from "headers";
 import { URL } from "url";
 import TextDecoder from "text/decoder";
@@ -70,13 +69,21 @@ export const sdkCases: TestCase[] = [
     },
   },
   {
-    name: "base64, text/encoder, text/decoder: UTF-8 text round-trips through base64",
+    name: "Uint8Array.fromBase64, text/encoder, text/decoder: UTF-8 text round-trips through base64",
     async run() {
       const text = "héllo, wörld ✓";
-      const encoded = Base64.encode(new TextEncoder().encode(text));
-      equal(encoded, "aMOpbGxvLCB3w7ZybGQg4pyT", "base64 of the UTF-8 bytes");
-      equalBytes(new Uint8Array(Base64.decode("AAEC/w==")), [0, 1, 2, 255], "decoded bytes");
-      equal(new TextDecoder().decode(Base64.decode(encoded)), text, "decoded text");
+      const bytes = new TextEncoder().encode(text);
+      equalBytes(Uint8Array.fromBase64("aMOpbGxvLCB3w7ZybGQg4pyT"), Array.from(bytes), "decoded bytes of the UTF-8 text");
+      equalBytes(Uint8Array.fromBase64("AAEC/w=="), [0, 1, 2, 255], "decoded bytes");
+      equal(new TextDecoder().decode(Uint8Array.fromBase64("aMOpbGxvLCB3w7ZybGQg4pyT")), text, "decoded text");
+      let threw = false;
+      try {
+        Uint8Array.fromBase64("not base64!");
+      }
+      catch {
+        threw = true;
+      }
+      assert(threw, "invalid base64 should throw");
     },
   },
   {

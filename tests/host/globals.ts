@@ -8,3 +8,14 @@ Object.assign(trace, {
   right: (s: string) => trace(s, "\n"),
 });
 (globalThis as Record<string, unknown>).trace = trace;
+
+// XS has Uint8Array.fromBase64 (TC39 base64, ES2026); Node 20 does not.
+const U8 = Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array };
+if (!U8.fromBase64) {
+  U8.fromBase64 = (text: string) => {
+    if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text.replace(/[\t\n\f\r ]/g, "")))
+      throw new SyntaxError("invalid base64");
+    const bytes = Buffer.from(text, "base64");
+    return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  };
+}

@@ -21,7 +21,6 @@ const builtins: Record<string, string> = {
   sntp: "sntp",
   url: "url",
   headers: "headers",
-  base64: "base64",
   "text/decoder": "text-decoder",
   "text/encoder": "text-encoder",
   debug: "debug",
