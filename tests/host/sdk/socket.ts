@@ -79,9 +79,6 @@ export class Delivery {
     this.#queue.push(chunk);
     this.#drain();
   }
-  get idle(): boolean {
-    return !this.#busy && this.#queue.length === 0;
-  }
   read(args: unknown[]): unknown {
     if (!this.#current)
       return args.length === 0 ? 0 : undefined;
@@ -185,13 +182,6 @@ export class Socket {
     );
   }
 
-  /** The Node stream under this socket: for the host SecureSocket's `sock:` form only. */
-  get hostStream(): net.Socket | undefined {
-    return this.#stream;
-  }
-  get isConnected(): boolean {
-    return this.#connected;
-  }
   /** Stops delivering this socket's events: the host SecureSocket takes the stream over. */
   detach(): net.Socket | undefined {
     const stream = this.#stream;
