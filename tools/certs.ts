@@ -179,6 +179,10 @@ function parseTarget(text: string): Target {
 
 class Unreachable extends Error {
   constructor(message: string, readonly status: "unreachable" | "tls-error") { super(message); }
+  /** What to tell the user: "unreachable: …" or "TLS failed: …". */
+  get summary(): string {
+    return `${this.status === "unreachable" ? "unreachable" : "TLS failed"}: ${this.message}`;
+  }
 }
 
 /** The chain the server sent, leaf first, ordered by issuer (Node drops certificates off the chain). */
@@ -324,7 +328,7 @@ async function add(hosts: string[], options: Options, out: Out): Promise<number>
       if (!(error instanceof Unreachable))
         throw error;
       result.status = error.status;
-      result.message = `${error.status === "unreachable" ? "unreachable" : "TLS failed"}: ${error.message}`;
+      result.message = error.summary;
       out.say(`✗ ${target.label}: ${result.message}`);
       continue;
     }
@@ -474,7 +478,7 @@ async function pin(hosts: string[], options: Options, out: Out): Promise<number>
   } catch (error) {
     if (!(error instanceof Unreachable))
       throw error;
-    const message = `${error.status === "unreachable" ? "unreachable" : "TLS failed"}: ${error.message}`;
+    const message = error.summary;
     if (out.json)
       process.stdout.write(JSON.stringify({ command: "pin", target: target.label, ok: false, status: error.status, message, chain: [], pins: [] }, null, 2) + "\n");
     else
