@@ -47,6 +47,13 @@ declare module "securesocket" {
     applicationLayerProtocolNegotiation?: string | ArrayBuffer | (string | ArrayBuffer)[];
     clientKey?: ArrayBuffer | ArrayBufferView | HostBuffer;
     clientCertificates?: (ArrayBuffer | ArrayBufferView | HostBuffer)[];
+    serverName?: string;
+    /** false: neither use nor fill the SDK's TLS session cache. */
+    cache?: boolean;
+    // read by our ssl/cert (modules/tls/verifier.ts)
+    certificates?: (ArrayBuffer | Uint8Array)[];
+    pins?: string[];
+    report?: { code?: string; message?: string };
   }
   export interface SecureSocketOptions extends StreamSocketOptions {
     /** An unconnected-or-connecting Socket to run TLS over; the handshake starts on its connect message. */
@@ -58,4 +65,78 @@ declare module "securesocket" {
 // XS implements the TC39 base64 proposal (ES2026); lib es2022 does not declare it.
 interface Uint8ArrayConstructor {
   fromBase64(text: string, options?: { alphabet?: "base64" | "base64url"; lastChunkHandling?: "loose" | "strict" | "stop-before-partial" }): Uint8Array;
+}
+
+// The SDK's crypto modules (modules/crypt/etc), as far as our verification uses them (`crypt`: types/crypt.d.ts).
+declare module "x509" {
+  /** The key of a certificate's SubjectPublicKeyInfo, in the form PKCS1_5 and ECDSA take. */
+  export interface SdkKey {
+    modulus?: bigint;
+    exponent?: bigint;
+    curve?: object;
+    pub?: object;
+  }
+  const X509: { decodeSPKI(certificate: ArrayBuffer | ArrayBufferView): SdkKey };
+  export default X509;
+}
+declare module "pkcs1" {
+  export default class PKCS1 {
+    static OS2IP(octets: ArrayBuffer | ArrayBufferView): bigint;
+  }
+}
+declare module "pkcs1_5" {
+  import type { SdkKey } from "x509";
+  export default class PKCS1_5 {
+    constructor(key: SdkKey, priv: false, oid?: number[]);
+    readonly modulusSize: number;
+    readonly rsa: { process(value: bigint): bigint };
+    emsaEncode(hash: ArrayBuffer, length: number): bigint;
+  }
+}
+declare module "ecdsa" {
+  export default class ECDSA {
+    constructor(pub: object, curve: object, priv?: false, oid?: number[]);
+    verify(hash: ArrayBuffer, signature: ArrayBuffer | ArrayBufferView, asn1?: boolean): boolean;
+  }
+}
+declare module "pkcs8" {
+  const PKCS8: { parse(der: Uint8Array): unknown };
+  export default PKCS8;
+}
+declare module "ber" {
+  export default class BER {
+    constructor(buffer: ArrayBuffer | Uint8Array);
+    getTag(): number;
+    getLength(): number;
+    getInteger(): bigint;
+  }
+}
+// The SDK's TLS modules our tls/* wrap (modules/crypt/ssl), typed loosely: we call into them, not the reverse.
+declare module "ssl/sdk-handshake" {
+  interface SdkHandler {
+    name: string;
+    msgType: number;
+    unpacketize(session: object, s: object, msgType?: number): unknown;
+    packetize(session: object, ...args: unknown[]): unknown;
+  }
+  const handshake: { serverKeyExchange: SdkHandler; serverHello: SdkHandler } & Record<string, unknown>;
+  export default handshake;
+}
+declare module "ssl/handshake" {
+  const handshake: object;
+  export default handshake;
+}
+declare module "ssl/sdk-alert" {
+  const alert: { close_notify: number; unpacketize(session: object, fragment: ArrayBuffer | Uint8Array): void } & Record<string, unknown>;
+  export default alert;
+}
+declare module "ssl/error" {
+  export default class TLSError extends Error {}
+}
+declare module "ssl/constants" {
+  export const ECDHE_RSA: number;
+}
+interface Uint8Array {
+  /** XS (TC39 base64 proposal, ES2026). */
+  toBase64(): string;
 }

@@ -9,7 +9,7 @@ import Timer from "timer";
 import { URL } from "url";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
-import type { SecureOptions } from "securesocket";
+import { secureOptions, type TlsOptions } from "./tls-options";
 import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./errors";
 import { ResponseParser, type ResponseHead } from "./parser";
 import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
@@ -58,8 +58,8 @@ export interface RequestOptions {
   maxHeaderBytes?: number;
   /** Limit on what text(), json() and arrayBuffer() collect. Default 65536. */
   maxBodyBytes?: number;
-  /** SecureSocket options for https: URLs. Default: verify against the built-in roots, TLS 1.2. */
-  tls?: SecureOptions;
+  /** https: verification and TLS settings (see http/tls-options). Default: verified against certs/, TLS 1.2. */
+  tls?: TlsOptions;
 }
 
 /** Where a response's time went, in ms. A reused connection spends 0 in dns, connect and tls. */
@@ -663,10 +663,11 @@ export class HttpClient {
   }
 
   /** A connection for `origin`: an idle pooled one (unless `fresh`), else a new one once below the limit. */
-  acquire(origin: Origin, tls: SecureOptions | undefined, fresh: boolean, phase: (name: "dns" | "connect" | "tls") => void = () => undefined): { ready: Promise<Connection>; abandon(): void } {
+  acquire(origin: Origin, tls: TlsOptions | undefined, fresh: boolean, phase: (name: "dns" | "connect" | "tls") => void = () => undefined): { ready: Promise<Connection>; abandon(): void } {
     let abandoned = false;
     let opening: { abandon(): void } | undefined;
-    origin = { ...origin, key: origin.key + tlsKey(tls) }; // never share a connection across TLS settings
+    const secure = origin.secure ? secureOptions(tls, origin.hostname) : undefined;
+    origin = { ...origin, key: origin.key + (secure?.key ?? "") }; // never share a connection across TLS settings
     const ready = (async () => {
       for (;;) {
         if (abandoned) {
@@ -687,8 +688,7 @@ export class HttpClient {
         });
       }
       this.#count.set(origin.key, (this.#count.get(origin.key) ?? 0) + 1);
-      // TLS 1.2 at least unless the caller asks otherwise (the SDK's own default minimum is older)
-      const opened = Connection.open(origin, origin.secure ? { protocolVersion: 0x303, ...tls } : undefined, phase);
+      const opened = Connection.open(origin, secure?.secure, phase);
       opening = opened;
       try {
         return await opened.ready;
@@ -775,22 +775,6 @@ export class HttpClient {
   #wake(key: string): void {
     this.#waiting.get(key)?.shift()?.();
   }
-}
-
-const anchorIds = new WeakMap<object, number>();
-let nextAnchorId = 1;
-
-/** What distinguishes TLS settings in the pool's key: verification on or off, and which trust anchor. */
-function tlsKey(tls: SecureOptions | undefined): string {
-  if (!tls)
-    return "";
-  const anchor = tls.certificate as object | undefined;
-  let id = 0;
-  if (anchor) {
-    id = anchorIds.get(anchor) ?? nextAnchorId++;
-    anchorIds.set(anchor, id);
-  }
-  return `|verify=${tls.verify !== false}|ca=${id}|v=${tls.protocolVersion ?? 0}`;
 }
 
 function parseURL(href: string): URL {

@@ -11,6 +11,8 @@ import type { SecureOptions } from "securesocket";
 import Net from "net";
 import TextEncoder from "text/encoder";
 import { HttpError } from "./errors";
+import type { HttpErrorCode } from "./errors";
+import type { TlsReport } from "tls/report";
 
 export interface Origin {
   secure: boolean;
@@ -97,13 +99,14 @@ export class Connection {
 
   #connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
     const { hostname } = this.origin;
-    const failure = (code: "ERR_CONNECT_REFUSED" | "ERR_SOCKET", message: string, at: "connect" | "tls") =>
+    const failure = (code: HttpErrorCode, message: string, at: "connect" | "tls") =>
       new HttpError(code, message, { host: hostname, phase: at });
+    const report: TlsReport = {}; // why our TLS checks refused the server, if they did
     let settled = false;
     const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
     let socket = sock;
     if (tls) {
-      socket = new SecureSocket({ sock, host: hostname, secure: tls }) as unknown as StreamSocket;
+      socket = new SecureSocket({ sock, host: hostname, secure: { ...tls, report } }) as unknown as StreamSocket;
       const inner = sock.callback; // SecureSocket's own handler: watch the TCP connect go by
       sock.callback = (message: number, value?: number) => {
         if (message === 1) {
@@ -132,10 +135,12 @@ export class Connection {
             settled = true;
             // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
             // then fails, giving an error before the peer sent a byte.
-            const refused = !tls || !this.#tcpConnected || (message === -2 && !this.#tcpReceived);
+            const refused = !report.code && (!tls || !this.#tcpConnected || (message === -2 && !this.#tcpReceived));
             fail(refused
               ? failure("ERR_CONNECT_REFUSED", `connection to ${address}:${this.origin.port} refused or unreachable`, "connect")
-              : failure("ERR_SOCKET", message === -1 ? "peer closed during the TLS handshake" : "TLS handshake failed", "tls"));
+              : report.code
+                ? failure(report.code, report.message ?? "refused", "tls")
+                : failure("ERR_TLS_HANDSHAKE", message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed", "tls"));
             this.close();
           }
           else

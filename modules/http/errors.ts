@@ -1,7 +1,10 @@
 // Every failure of the HTTP client is an HttpError with a stable `code` to branch on and a message for
 // people naming host, phase and cause. One class with a code costs less flash than a class per error.
 
+import type { TlsErrorCode } from "tls/validate";
+
 export type HttpErrorCode =
+  | TlsErrorCode
   | "ERR_DNS"
   | "ERR_CONNECT_REFUSED"
   | "ERR_CONNECT_TIMEOUT"

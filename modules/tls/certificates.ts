@@ -14,11 +14,11 @@ export class CertificateError extends Error {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Every "-----BEGIN CERTIFICATE-----" block of `pem`, as DER. `source` names it in errors. */
-export function pemToDer(pem: string, source = "PEM data"): ArrayBuffer[] {
+/** Every "-----BEGIN <label>-----" block of `pem`, as DER. `source` names it in errors. */
+export function pemToDer(pem: string, source = "PEM data", label = "CERTIFICATE"): ArrayBuffer[] {
   const found: ArrayBuffer[] = [];
-  const begin = "-----BEGIN CERTIFICATE-----";
-  const end = "-----END CERTIFICATE-----";
+  const begin = `-----BEGIN ${label}-----`;
+  const end = `-----END ${label}-----`;
   let at = pem.indexOf(begin);
   while (at >= 0) {
     const bodyStart = at + begin.length;
@@ -26,13 +26,13 @@ export function pemToDer(pem: string, source = "PEM data"): ArrayBuffer[] {
     const next = pem.indexOf(begin, bodyStart);
     const which = found.length + 1;
     if (stop < 0 || (next >= 0 && next < stop))
-      throw new CertificateError(`${source}: certificate ${which} has no END line`);
+      throw new CertificateError(`${source}: block ${which} has no END line`);
     const body = pem.slice(bodyStart, stop).replace(/[\r\n\t ]+/g, "");
     if (!body.length || body.length % 4 !== 0 || !BASE64.test(body))
-      throw new CertificateError(`${source}: certificate ${which} is not valid base64`);
+      throw new CertificateError(`${source}: block ${which} is not valid base64`);
     const der = Uint8Array.fromBase64(body);
     if (der.byteLength < 64 || der[0] !== 0x30)
-      throw new CertificateError(`${source}: certificate ${which} is not a DER certificate`);
+      throw new CertificateError(`${source}: block ${which} is not DER`);
     found.push(der.buffer as ArrayBuffer);
     at = pem.indexOf(begin, stop + end.length);
   }
@@ -41,10 +41,18 @@ export function pemToDer(pem: string, source = "PEM data"): ArrayBuffer[] {
   return found;
 }
 
-/** The certificates in a PEM resource (a file of certs/, e.g. "isrg-root-x1.pem"), as DER. */
-export function loadPemCertificates(name: string): ArrayBuffer[] {
+/** The blocks of a resource (a file of certs/: PEM, or DER when its name ends in .der), as DER. */
+export function loadPem(name: string, label = "CERTIFICATE"): ArrayBuffer[] {
   if (!Resource.exists(name))
     throw new CertificateError(`resource "${name}" not found (is it in certs/ and listed by the manifest?)`);
-  const bytes = new Uint8Array(new Resource(name) as unknown as ArrayBuffer);
-  return pemToDer(new TextDecoder().decode(bytes), `resource "${name}"`);
+  const resource = new Resource(name);
+  if (name.endsWith(".der"))
+    return [resource.slice(0)];
+  const bytes = new Uint8Array(resource as unknown as ArrayBuffer);
+  return pemToDer(new TextDecoder().decode(bytes), `resource "${name}"`, label);
+}
+
+/** The certificates in a resource of certs/ (e.g. "isrg-root-x1.pem"), as DER. */
+export function loadPemCertificates(name: string): ArrayBuffer[] {
+  return loadPem(name);
 }

@@ -55,10 +55,9 @@ export const certificateCases: TestCase[] = [
   {
     name: "client over TLS: https GETs verified against a PEM root reuse one TLS connection (keep-alive)",
     async run() {
-      const [root] = loadPemCertificates("fixture-ca.pem");
       const client = new HttpClient({ idleTimeout: 2000 });
       const base = `https://localhost:${fixturePort("Https")}`;
-      const options = { tls: { certificate: root }, timeouts: { connect: 20000 } };
+      const options = { tls: { ca: "fixture-ca.pem" }, timeouts: { connect: 20000 } };
       const before = (await (await client.request(base + "/stats", options)).json() as { connections: number }).connections;
       for (let i = 0; i < 3; i++)
         equal(await (await client.request(base + "/", options)).text(), "hello over TLS", `response ${i}`);
@@ -70,10 +69,9 @@ export const certificateCases: TestCase[] = [
   {
     name: "client over TLS: a connection made with verify false is never reused for a verified request",
     async run() {
-      const [root] = loadPemCertificates("fixture-ca.pem");
       const client = new HttpClient({ idleTimeout: 2000, maxSocketsPerOrigin: 4 });
       const base = `https://localhost:${fixturePort("Https")}`;
-      const verified = { tls: { certificate: root }, timeouts: { connect: 20000 } };
+      const verified = { tls: { ca: "fixture-ca.pem" }, timeouts: { connect: 20000 } };
       const count = async () => (await (await client.request(base + "/stats", verified)).json() as { connections: number }).connections;
       const before = await count();
       equal(await (await client.request(base + "/", { tls: { verify: false }, timeouts: { connect: 20000 } })).text(), "hello over TLS", "unverified");

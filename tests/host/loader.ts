@@ -25,19 +25,38 @@ const builtins: Record<string, string> = {
   "text/encoder": "text-encoder",
   debug: "debug",
   time: "time",
+  crypt: "crypt",
+  x509: "x509",
+  pkcs1: "pkcs1",
+  pkcs1_5: "pkcs1_5",
+  ecdsa: "ecdsa",
 };
 
-/** Our specifiers from modules/manifest.json ("http/client": "./http/client") → compiled file URLs. */
+interface Manifest {
+  include?: string | string[];
+  modules?: Record<string, unknown>;
+}
+
+/**
+ * Our specifiers from modules/manifest.json and the manifests of ours it includes ("http/client":
+ * "./http/client") → compiled file URLs. SDK paths ("$(MODULES)/…") are the device's business.
+ */
 function manifestModules(): Map<string, string> {
   const map = new Map<string, string>();
-  const manifestPath = path.join(projectRoot, "modules", "manifest.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { modules?: Record<string, unknown> };
-  for (const [specifier, source] of Object.entries(manifest.modules ?? {})) {
-    if (specifier === "*" || specifier === "~" || typeof source !== "string" || source.includes("$("))
-      continue;
-    const compiled = path.join(outRoot, "modules", source) + ".js";
-    map.set(specifier, pathToFileURL(compiled).href);
-  }
+  const read = (manifestPath: string): void => {
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
+    const folder = path.relative(path.join(projectRoot, "modules"), path.dirname(manifestPath));
+    for (const include of ([] as string[]).concat(manifest.include ?? [])) {
+      if (include.startsWith("./"))
+        read(path.join(path.dirname(manifestPath), include));
+    }
+    for (const [specifier, source] of Object.entries(manifest.modules ?? {})) {
+      if (specifier === "*" || specifier === "~" || typeof source !== "string" || source.includes("$("))
+        continue;
+      map.set(specifier, pathToFileURL(path.join(outRoot, "modules", folder, source) + ".js").href);
+    }
+  };
+  read(path.join(projectRoot, "modules", "manifest.json"));
   return map;
 }
 

@@ -25,7 +25,7 @@ describe("npm start (the app against its demo servers, on the host runtime)", fu
     assert.equal(output.match(/: 200 OK/g)?.length, 3, output);
     assert.match(output, /hello from the netkit demo HTTP server/);
     assert.match(output, /hello from the netkit demo HTTPS server/);
-    assert.match(output, /WARNING https:\/\/localhost:\d+\/: verify false/);
+    assert.match(output, /http: WARNING localhost: tls.verify is false/);
     assert.match(output, /time ms: dns \d+, connect \d+, tls \d+, first byte \d+, body \d+/);
     assert.match(output, /main: done: 3 of 3 fetched, 0 failed/);
   });

@@ -1,20 +1,24 @@
 // Host `securesocket`: the SDK's SecureSocket (documentation/network/securesocket.md) over Node `tls`.
 // Like the SDK: TLS 1.2 at most (it implements no TLS 1.3), `host` is the SNI and the name checked,
-// `certificate` (DER) is the trust anchor, `sock:` runs TLS over a Socket whose connect message starts
-// the handshake, writable counts are the TCP socket's less 128 bytes of TLS overhead, and a peer that
-// closes during the handshake is a disconnect (-1), not an error.
+// `sock:` runs TLS over a Socket whose connect message starts the handshake, writable counts are the TCP
+// socket's less 128 bytes of TLS overhead, and a peer that closes during the handshake is a disconnect
+// (-1), not an error. Certificates are verified as on the device with our `ssl/cert`: Node's own
+// verification is off and the chain the server sent goes to tls/verifier (OpenSSL only runs the
+// handshake, so it still checks the ServerKeyExchange signature itself). Node hands over the chain
+// linked leaf first, without certificates that do not chain: order and extras are covered by the
+// validator's own cases.
 import tls from "node:tls";
 import net from "node:net";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Delivery, encodeWriteArgs, invokeCallback, Socket, TX_BUFFER } from "./socket.js";
-import { certificateResources } from "./resource.js";
 import { counters } from "../runtime.js";
+import { verifyPeer } from "tls/verifier";
+import type { VerifyOptions } from "tls/verifier";
 
 type Der = ArrayBuffer | ArrayBufferView;
-interface SecureOptions {
+interface SecureOptions extends VerifyOptions {
   protocolVersion?: number;
-  certificate?: Der;
-  verify?: boolean;
+  serverName?: string;
   applicationLayerProtocolNegotiation?: string | ArrayBuffer | (string | ArrayBuffer)[];
   clientKey?: Der;
   clientCertificates?: Der[];
@@ -45,16 +49,13 @@ export function tlsOptions(dictionary: SecureDictionary): tls.ConnectionOptions 
   const options: tls.ConnectionOptions = {
     minVersion: versions[secure.protocolVersion ?? 0x302] ?? "TLSv1.2",
     maxVersion: "TLSv1.2",
-    rejectUnauthorized: secure.verify !== false,
-    ca: secure.certificate ? [pem(secure.certificate)] : certificateResources(),
+    rejectUnauthorized: false, // tls/verifier decides, as our ssl/cert does on the device
   };
   if (secure.protocolVersion !== undefined && secure.protocolVersion < 0x303)
     options.ciphers = "DEFAULT:@SECLEVEL=0"; // allow the old protocol versions the caller asked for
-  const name = dictionary.host;
+  const name = serverName(dictionary);
   if (name && !net.isIP(name))
     options.servername = name;
-  if (name)
-    options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
   const alpn = secure.applicationLayerProtocolNegotiation;
   if (alpn !== undefined)
     options.ALPNProtocols = ([] as (string | ArrayBuffer)[]).concat(alpn).map((p) => (typeof p === "string" ? p : Buffer.from(p).toString("latin1")));
@@ -63,6 +64,25 @@ export function tlsOptions(dictionary: SecureDictionary): tls.ConnectionOptions 
   if (secure.clientCertificates)
     options.cert = secure.clientCertificates.map(pem).join("");
   return options;
+}
+
+/** The name sent as SNI and checked: `secure.serverName`, else `host` (as the SDK's Session). */
+function serverName(dictionary: SecureDictionary): string | undefined {
+  return dictionary.secure?.serverName ?? dictionary.host;
+}
+
+/** The certificates the server sent, leaf first, as Node linked them. */
+function peerChain(stream: tls.TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let certificate: tls.DetailedPeerCertificate | undefined = stream.getPeerCertificate(true);
+  while (certificate?.raw && chain.length < 16) {
+    chain.push(certificate.raw);
+    const issuer: tls.DetailedPeerCertificate | undefined = certificate.issuerCertificate;
+    if (!issuer || issuer === certificate || issuer.raw?.equals(certificate.raw))
+      break;
+    certificate = issuer;
+  }
+  return chain;
 }
 
 export default class SecureSocket {
@@ -77,8 +97,11 @@ export default class SecureSocket {
     return !this.#done;
   });
 
+  #verifyOptions: VerifyOptions;
+
   constructor(dictionary: SecureDictionary) {
     const options = tlsOptions(dictionary); // throws on bad options, as the SDK's Session does
+    this.#verifyOptions = { tls_server_name: serverName(dictionary), ...dictionary.secure };
     const sock = dictionary.sock ?? new Socket(dictionary);
     this.#sock = sock;
     sock.callback = (message: number) => {
@@ -96,6 +119,8 @@ export default class SecureSocket {
     this.#stream = stream;
     counters.sockets++;
     stream.once("secureConnect", () => {
+      if (!verifyPeer(peerChain(stream), this.#verifyOptions))
+        return this.#end(-2);
       this.#handshaking = false;
       if (!this.#done)
         invokeCallback(this, 1);

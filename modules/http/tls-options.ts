@@ -1,0 +1,131 @@
+// The `tls` request option of the HTTP client, turned into SecureSocket's `secure` dictionary (read by our
+// `ssl/cert`, see tls/verifier) and into the part of the pool's key that keeps connections with different
+// TLS settings apart. Kept out of http/client: most requests use the defaults.
+import config from "mc/config";
+import type { SecureOptions } from "securesocket";
+import { loadPem, pemToDer } from "tls/certificates";
+
+type Data = ArrayBuffer | Uint8Array;
+
+export interface TlsOptions {
+  /** Verify the server (default true). false: encrypt only, the server is not authenticated. */
+  verify?: boolean;
+  /**
+   * Trust anchors: names of PEM (or DER) resources from certs/, PEM text, or DER; one or a list.
+   * Default: the resources named by the manifest's `config.certs` (every root in certs/).
+   */
+  ca?: string | Data | (string | Data)[];
+  /** SNI and the name checked. Default: the URL's host (an IP address is checked against iPAddress). */
+  serverName?: string;
+  /** Oldest protocol accepted. Default "TLSv1.2". */
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2";
+  /** RFC 6066 max_fragment_length: 512, 1024, 2048 or 4096 (the server may ignore it). */
+  maxFragmentLength?: 512 | 1024 | 2048 | 4096;
+  /** ALPN protocol names, e.g. "http/1.1". */
+  alpn?: string | string[];
+  /** Client certificate (resource name, PEM or DER) and its PKCS#8 key (resource name, PEM or DER) for mutual TLS. */
+  clientCertificate?: string | Data;
+  clientKey?: string | Data;
+  /** base64 SHA-256 of a SubjectPublicKeyInfo; any one on the verified path passes (the leaf only with verify false). */
+  pins?: string[];
+}
+
+const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
+const FRAGMENTS: Record<number, number> = { 512: 1, 1024: 2, 2048: 3, 4096: 4 };
+
+const decoded = new Map<string, ArrayBuffer[]>(); // resource name or PEM text → DER, decoded once
+const warned = new Set<string>();
+
+function certificates(source: string | Data): ArrayBuffer[] {
+  if (typeof source !== "string")
+    return [source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source];
+  let found = decoded.get(source);
+  if (!found) {
+    found = source.includes("-----BEGIN") ? pemToDer(source) : loadPem(source);
+    decoded.set(source, found);
+  }
+  return found;
+}
+
+function privateKey(source: string | Data): ArrayBuffer {
+  if (typeof source !== "string")
+    return source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source;
+  return source.includes("-----BEGIN") ? pemToDer(source, "tls.clientKey", "PRIVATE KEY")[0] : loadPem(source, "PRIVATE KEY")[0];
+}
+
+/** The resources certs/ holds, from the manifest's config (the device cannot list its resources). */
+export function defaultAnchors(): string[] {
+  const names = config.certs as string | string[] | undefined;
+  return names === undefined ? [] : ([] as string[]).concat(names);
+}
+
+let ids = new WeakMap<object, number>();
+let nextId = 1;
+function identity(value: unknown): string {
+  if (value === undefined)
+    return "";
+  if (typeof value === "string")
+    return value;
+  if (Array.isArray(value))
+    return value.map(identity).join(",");
+  const object = value as object;
+  let id = ids.get(object);
+  if (!id) {
+    id = nextId++;
+    ids.set(object, id);
+  }
+  return `#${id}`;
+}
+
+/** Forgets decoded anchors (after certs change at run time, or to free RAM). */
+export function clearTlsCache(): void {
+  decoded.clear();
+  ids = new WeakMap();
+}
+
+/** SecureSocket's `secure` options for a request to `host`, and the pool key of those settings. */
+export function secureOptions(tls: TlsOptions | undefined, host: string): { secure: SecureOptions; key: string } {
+  const options = tls ?? {};
+  const verify = options.verify !== false;
+  const secure: SecureOptions & Record<string, unknown> = {};
+  const minVersion = VERSIONS[options.minVersion ?? "TLSv1.2"];
+  if (minVersion === undefined)
+    throw new TypeError(`tls.minVersion must be TLSv1, TLSv1.1 or TLSv1.2`);
+  // The SDK offers protocolVersion and accepts nothing older; without it, it offers TLS 1.2 and accepts 1.0.
+  if (minVersion === 0x303)
+    secure.protocolVersion = 0x303;
+  secure.verify = verify;
+  if (verify) {
+    const sources = options.ca === undefined ? defaultAnchors() : ([] as (string | Data)[]).concat(options.ca);
+    secure.certificates = sources.flatMap(certificates);
+  }
+  else if (!warned.has(host)) {
+    warned.add(host);
+    trace(`http: WARNING ${host}: tls.verify is false, the connection is encrypted but the server is not authenticated\n`);
+  }
+  if (options.serverName)
+    secure.serverName = options.serverName;
+  if (options.maxFragmentLength) {
+    if (!FRAGMENTS[options.maxFragmentLength])
+      throw new TypeError("tls.maxFragmentLength must be 512, 1024, 2048 or 4096");
+    secure.tls_max_fragment_length = FRAGMENTS[options.maxFragmentLength];
+  }
+  if (options.alpn)
+    secure.applicationLayerProtocolNegotiation = options.alpn;
+  if (options.clientCertificate || options.clientKey) {
+    if (!options.clientCertificate || !options.clientKey)
+      throw new TypeError("tls.clientCertificate and tls.clientKey go together");
+    secure.clientCertificates = certificates(options.clientCertificate);
+    secure.clientKey = privateKey(options.clientKey);
+  }
+  if (options.pins?.length)
+    secure.pins = options.pins;
+  // The SDK's session cache is keyed by host name only and a resumed session skips verification: share it
+  // only between connections with the default trust settings.
+  const plain = verify && options.ca === undefined && !options.pins?.length && !options.clientCertificate;
+  if (!plain)
+    secure.cache = false;
+  const key = `|v=${verify}|ca=${identity(options.ca)}|sn=${options.serverName ?? ""}|min=${minVersion}` +
+    `|mfl=${options.maxFragmentLength ?? ""}|alpn=${identity(options.alpn)}|cc=${identity(options.clientCertificate)}|pins=${identity(options.pins)}`;
+  return { secure, key };
+}

@@ -1,0 +1,331 @@
+// X.509 certificates (RFC 5280) read from DER: only the fields path validation needs, as views into the
+// certificate's bytes (no copies). Pure: no I/O, no crypto. Written for XS's small stack: iterative, no
+// recursion, and a malformed certificate fails with one DerError rather than a wrong answer.
+
+export class DerError extends Error {
+  override name = "DerError";
+}
+
+/** One TLV: tag, and where its value lies in `bytes`. */
+interface Tlv {
+  tag: number;
+  /** Where the TLV itself begins (its tag). */
+  head: number;
+  start: number;
+  end: number;
+}
+
+class Reader {
+  constructor(readonly bytes: Uint8Array, public at = 0, readonly end = bytes.length) {}
+
+  get more(): boolean {
+    return this.at < this.end;
+  }
+
+  peek(): number {
+    return this.at < this.end ? this.bytes[this.at] : -1;
+  }
+
+  next(expected?: number): Tlv {
+    const bytes = this.bytes;
+    if (this.at + 2 > this.end)
+      throw new DerError("truncated");
+    const head = this.at;
+    const tag = bytes[this.at++];
+    if (expected !== undefined && tag !== expected)
+      throw new DerError(`tag 0x${tag.toString(16)} where 0x${expected.toString(16)} was expected`);
+    let length = bytes[this.at++];
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      if (count < 1 || count > 3)
+        throw new DerError("bad length");
+      length = 0;
+      for (let i = 0; i < count; i++)
+        length = (length << 8) | bytes[this.at++];
+    }
+    const start = this.at;
+    const end = start + length;
+    if (end > this.end)
+      throw new DerError("length beyond its container");
+    this.at = end;
+    return { tag, head, start, end };
+  }
+
+  /** A reader over the value of the next TLV (which must carry `tag`). */
+  enter(tag: number): Reader {
+    const tlv = this.next(tag);
+    return new Reader(this.bytes, tlv.start, tlv.end);
+  }
+}
+
+export function oidToString(bytes: Uint8Array, start: number, end: number): string {
+  let text = "";
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if (bytes[i] & 0x80)
+      continue;
+    if (!text) {
+      const first = value < 80 ? Math.floor(value / 40) : 2;
+      text = `${first}.${value - first * 40}`;
+    }
+    else
+      text += "." + value;
+    value = 0;
+  }
+  return text;
+}
+
+function readOid(reader: Reader): string {
+  const tlv = reader.next(0x06);
+  return oidToString(reader.bytes, tlv.start, tlv.end);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length)
+    return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i])
+      return false;
+  }
+  return true;
+}
+export { sameBytes };
+
+function text(bytes: Uint8Array, start: number, end: number): string {
+  let result = "";
+  for (let i = start; i < end; i++)
+    result += String.fromCharCode(bytes[i]);
+  return result;
+}
+
+function digits(value: string, from: number, count: number): number {
+  const part = value.slice(from, from + count);
+  if (!/^[0-9]+$/.test(part))
+    throw new DerError("bad time");
+  return Number(part);
+}
+
+/** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), in ms since 1970. */
+function readTime(reader: Reader): number {
+  const tlv = reader.next();
+  const value = text(reader.bytes, tlv.start, tlv.end);
+  let year: number;
+  let at: number;
+  if (tlv.tag === 0x17 && value.length === 13) {
+    year = digits(value, 0, 2);
+    year += year < 50 ? 2000 : 1900;
+    at = 2;
+  }
+  else if (tlv.tag === 0x18 && value.length === 15) {
+    year = digits(value, 0, 4);
+    at = 4;
+  }
+  else
+    throw new DerError("bad time");
+  if (value[value.length - 1] !== "Z")
+    throw new DerError("time not in UTC");
+  return Date.UTC(year, digits(value, at, 2) - 1, digits(value, at + 2, 2), digits(value, at + 4, 2), digits(value, at + 6, 2), digits(value, at + 8, 2));
+}
+
+export type PublicKey =
+  | { type: "rsa"; bits: number }
+  | { type: "ec"; curve: string }
+  | { type: "other"; algorithm: string };
+
+export interface Certificate {
+  /** The whole certificate. */
+  der: Uint8Array;
+  tbs: Uint8Array;
+  /** signatureAlgorithm OID, e.g. "1.2.840.113549.1.1.11". */
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+  issuer: Uint8Array;
+  subject: Uint8Array;
+  notBefore: number;
+  notAfter: number;
+  /** The DER SubjectPublicKeyInfo (what pins hash). */
+  spki: Uint8Array;
+  key: PublicKey;
+  /** basicConstraints: undefined when absent. */
+  ca?: boolean;
+  pathLength?: number;
+  /** keyUsage bits (bit 0 = digitalSignature … bit 5 = keyCertSign), undefined when absent. */
+  keyUsage?: number;
+  /** extendedKeyUsage OIDs, undefined when absent. */
+  extendedKeyUsage?: string[];
+  dnsNames: string[];
+  /** iPAddress entries: 4 or 16 bytes each. */
+  ipAddresses: Uint8Array[];
+  subjectKeyId?: Uint8Array;
+  authorityKeyId?: Uint8Array;
+  /** OIDs of critical extensions this reader does not process. */
+  unknownCritical: string[];
+}
+
+const CURVE_OIDS: Record<string, string> = {
+  "1.2.840.10045.3.1.7": "P-256",
+  "1.3.132.0.34": "P-384",
+  "1.3.132.0.35": "P-521",
+};
+
+function readPublicKey(bytes: Uint8Array, spki: Tlv): PublicKey {
+  const reader = new Reader(bytes, spki.start, spki.end);
+  const algorithm = reader.enter(0x30);
+  const oid = readOid(algorithm);
+  const bits = reader.next(0x03);
+  if (oid === "1.2.840.113549.1.1.1") {
+    const rsa = new Reader(bytes, bits.start + 1, bits.end).enter(0x30);
+    const modulus = rsa.next(0x02);
+    let start = modulus.start;
+    while (start < modulus.end && bytes[start] === 0)
+      start++;
+    let size = (modulus.end - start) * 8;
+    for (let top = bytes[start]; size > 0 && !(top & 0x80); top <<= 1)
+      size--;
+    return { type: "rsa", bits: size };
+  }
+  if (oid === "1.2.840.10045.2.1") {
+    const curve = algorithm.peek() === 0x06 ? readOid(algorithm) : "explicit parameters";
+    return { type: "ec", curve: CURVE_OIDS[curve] ?? curve };
+  }
+  return { type: "other", algorithm: oid };
+}
+
+function readExtensions(certificate: Certificate, reader: Reader): void {
+  const bytes = reader.bytes;
+  const list = reader.enter(0x30);
+  while (list.more) {
+    const extension = list.enter(0x30);
+    const oid = readOid(extension);
+    let critical = false;
+    if (extension.peek() === 0x01) {
+      const flag = extension.next(0x01);
+      critical = bytes[flag.start] !== 0;
+    }
+    const value = extension.enter(0x04);
+    switch (oid) {
+    case "2.5.29.19": { // basicConstraints
+      const constraints = value.enter(0x30);
+      certificate.ca = false;
+      if (constraints.peek() === 0x01) {
+        const flag = constraints.next(0x01);
+        certificate.ca = bytes[flag.start] !== 0;
+      }
+      if (constraints.peek() === 0x02) {
+        const length = constraints.next(0x02);
+        let n = 0;
+        for (let i = length.start; i < length.end; i++)
+          n = n * 256 + bytes[i];
+        certificate.pathLength = n;
+      }
+    } break;
+    case "2.5.29.15": { // keyUsage: BIT STRING, first octet counts unused bits
+      const bits = value.next(0x03);
+      let usage = 0;
+      for (let i = bits.start + 1, shift = 0; i < bits.end && shift < 16; i++, shift += 8) {
+        const octet = bytes[i];
+        for (let bit = 0; bit < 8; bit++) {
+          if (octet & (0x80 >> bit))
+            usage |= 1 << (shift + bit);
+        }
+      }
+      certificate.keyUsage = usage;
+    } break;
+    case "2.5.29.37": { // extendedKeyUsage
+      const purposes = value.enter(0x30);
+      certificate.extendedKeyUsage = [];
+      while (purposes.more)
+        certificate.extendedKeyUsage.push(readOid(purposes));
+    } break;
+    case "2.5.29.17": { // subjectAltName
+      const names = value.enter(0x30);
+      while (names.more) {
+        const name = names.next();
+        if (name.tag === 0x82)
+          certificate.dnsNames.push(text(bytes, name.start, name.end));
+        else if (name.tag === 0x87)
+          certificate.ipAddresses.push(bytes.subarray(name.start, name.end));
+      }
+    } break;
+    case "2.5.29.14": { // subjectKeyIdentifier
+      const id = value.next(0x04);
+      certificate.subjectKeyId = bytes.subarray(id.start, id.end);
+    } break;
+    case "2.5.29.35": { // authorityKeyIdentifier: keyIdentifier is [0] IMPLICIT
+      const aki = value.enter(0x30);
+      if (aki.peek() === 0x80) {
+        const id = aki.next(0x80);
+        certificate.authorityKeyId = bytes.subarray(id.start, id.end);
+      }
+    } break;
+    default:
+      if (critical)
+        certificate.unknownCritical.push(oid);
+    }
+  }
+}
+
+/** Parses a DER certificate. Throws DerError when it is not one. */
+export function parseCertificate(input: ArrayBuffer | Uint8Array): Certificate {
+  const der = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const outer = new Reader(der).enter(0x30);
+  const tbsTlv = outer.next(0x30);
+  const algorithm = outer.enter(0x30);
+  const signatureAlgorithm = readOid(algorithm);
+  const signature = outer.next(0x03);
+
+  const tbs = new Reader(der, tbsTlv.start, tbsTlv.end);
+  if (tbs.peek() === 0xa0)
+    tbs.next(0xa0); // version
+  tbs.next(0x02); // serialNumber
+  tbs.next(0x30); // signature (must equal signatureAlgorithm; the signature check covers it)
+  const issuer = tbs.next(0x30);
+  const validity = tbs.enter(0x30);
+  const notBefore = readTime(validity);
+  const notAfter = readTime(validity);
+  const subject = tbs.next(0x30);
+  const spki = tbs.next(0x30);
+  const certificate: Certificate = {
+    der,
+    tbs: der.subarray(tbsTlv.head, tbsTlv.end),
+    signatureAlgorithm,
+    signature: der.subarray(signature.start + 1, signature.end), // skip the unused-bits octet
+    issuer: der.subarray(issuer.start, issuer.end),
+    subject: der.subarray(subject.start, subject.end),
+    notBefore,
+    notAfter,
+    spki: der.subarray(spki.head, spki.end),
+    key: readPublicKey(der, spki),
+    dnsNames: [],
+    ipAddresses: [],
+    unknownCritical: [],
+  };
+  while (tbs.more) {
+    const tag = tbs.peek();
+    if (tag === 0xa3)
+      readExtensions(certificate, tbs.enter(0xa3));
+    else
+      tbs.next(); // issuerUniqueID, subjectUniqueID
+  }
+  return certificate;
+}
+
+/** A readable form of a Name: its CN, else its O, else "(unnamed)". */
+export function describeName(name: Uint8Array): string {
+  const reader = new Reader(name);
+  let organization = "";
+  while (reader.more) {
+    const set = reader.enter(0x31);
+    while (set.more) {
+      const pair = set.enter(0x30);
+      const type = readOid(pair);
+      const value = pair.next();
+      if (type === "2.5.4.3")
+        return text(name, value.start, value.end);
+      if (type === "2.5.4.10")
+        organization = text(name, value.start, value.end);
+    }
+  }
+  return organization || "(unnamed)";
+}
