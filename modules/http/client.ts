@@ -453,7 +453,12 @@ class Exchange {
 
   #arm(ms: number, code: HttpErrorCode, message: string, phase: HttpPhase): void {
     this.#timer?.clear();
-    this.#timer = deadline(ms, () => this.fail(new HttpError(code, message, { host: this.#host, phase })));
+    this.#timer = deadline(ms, () => {
+      // the connect deadline covers dns, connect and tls: name the one it ran out in
+      const marks = this.#marks;
+      const at = phase !== "connect" ? phase : marks.tls ? "tls" : marks.connect ? "connect" : marks.dns ? "dns" : phase;
+      this.fail(new HttpError(code, message, { host: this.#host, phase: at }));
+    });
   }
 
   /** Notes when a phase began; the time since the previous one goes to that phase. */

@@ -1,12 +1,16 @@
 // The SDK's TLS handshake (modules/crypt/ssl/ssl_handshake.js, mapped to `ssl/sdk-handshake` by our
 // manifest) with the checks it skips, mapped as `ssl/handshake` so the SDK's record layer and Session use
-// it. Only two message handlers differ; everything else is the SDK's own object.
+// it. Three message handlers differ; everything else is the SDK's own object.
 //   ServerKeyExchange: the SDK verifies its signature only when hash, algorithm and signature are all
 //     present, so a server without the certificate's key could send none and be accepted. Here the
 //     signature is required, by the leaf's key, SHA-256/384/512 with RSA or ECDSA matching that key.
 //     Only ECDHE is accepted (DHE is off in our manifest's tls config).
 //   ServerHello: a version below the minimum makes the SDK answer with an alert yet report the handshake
 //     complete; here it fails.
+//   CertificateRequest when no client certificate is configured: the SDK answers with an empty Certificate
+//     and the VM then dies (on the simulator: JavaScript stack overflow at 384 and 512 slots, a crash at
+//     8192); here the handshake fails with the reason. A server that only asks for a certificate
+//     (optional client auth) is refused too.
 import sdk from "ssl/sdk-handshake";
 import TLSError from "ssl/error";
 import { ECDHE_RSA } from "ssl/constants";
@@ -29,6 +33,7 @@ interface Session {
   peerCert?: ArrayBuffer;
   dhparams?: { named_curve: number; dh_Ys: ArrayBuffer };
   alert?: { level: number; description: number };
+  clientCerts?: unknown[];
   traceProtocol(protocol: object): void;
 }
 interface Handler {
@@ -94,6 +99,16 @@ const serverHello: Handler = {
   },
 };
 
-/** The SDK's handshake protocol object, with our two handlers; `netkit` tells ssl/cert we are built in. */
-const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, netkit: true });
+const certificateRequest: Handler = {
+  ...sdk.certificateRequest,
+  unpacketize(session, s) {
+    const result = sdk.certificateRequest.unpacketize.call(this, session, s);
+    if (!session.clientCerts?.length)
+      refuse(session, "the server asks for a client certificate and none is configured (tls.clientCertificate, tls.clientKey)");
+    return result;
+  },
+};
+
+/** The SDK's handshake protocol object, with our handlers; `netkit` tells ssl/cert we are built in. */
+const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, netkit: true });
 export default handshake;

@@ -191,7 +191,21 @@ function formatIp(bytes: Uint8Array): string {
   const words: string[] = [];
   for (let i = 0; i + 1 < bytes.length; i += 2)
     words.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  return words.join(":");
+  // RFC 5952: the longest run of two or more zero groups becomes "::"
+  let best = -1;
+  let length = 1;
+  for (let i = 0; i < words.length; i++) {
+    let j = i;
+    while (j < words.length && words[j] === "0")
+      j++;
+    if (j - i > length) {
+      best = i;
+      length = j - i;
+    }
+  }
+  if (best < 0)
+    return words.join(":");
+  return `${words.slice(0, best).join(":")}::${words.slice(best + length).join(":")}`;
 }
 
 /** Checks the server name against the leaf's subjectAltName (never its CN). */

@@ -16,3 +16,16 @@ export function fixturePort(name: "Echo" | "Banner" | "Counter" | "Refused" | "T
 export function lane(): "node" | "sim" {
   return config.testLane === "sim" ? "sim" : "node";
 }
+
+/** A value the TLS zoo put in the config (tests/support/tls-zoo.ts): `zoo_<name>`. */
+export function zooValue(name: string): string {
+  const value = config[`zoo_${name}`];
+  if (value === undefined)
+    throw new Error(`config.zoo_${name} is not set: run the cases through a lane runner`);
+  return String(value);
+}
+
+/** The port of a TLS zoo server. */
+export function zooPort(name: string): number {
+  return Number(zooValue(name));
+}

@@ -1,6 +1,7 @@
 // A tiny test API that runs the same cases under mocha (Node lane) and inside the device test app
 // (simulator lane). Device code: only the SDK's modules, no Node.
 import Timer from "timer";
+import { HttpError } from "http/errors";
 
 /** Where a case cannot run, and why (said in one line by the runner). */
 export interface Skip {
@@ -56,4 +57,17 @@ export function deadline<T>(promise: Promise<T>, ms: number, what: string): Prom
       },
     );
   });
+}
+
+/** Awaits `work`, which must fail with an HttpError of `code`; returns the error. */
+export async function rejects(work: () => Promise<unknown>, code: string): Promise<HttpError> {
+  try {
+    await work();
+  }
+  catch (error) {
+    assert(error instanceof HttpError, `expected HttpError ${code}, got ${String(error)}`);
+    equal(error.code, code, `error code (${error.message})`);
+    return error;
+  }
+  throw new AssertionError(`expected ${code}, but it succeeded`);
 }

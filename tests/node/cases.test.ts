@@ -5,6 +5,8 @@ import { networkCases } from "../cases/network-cases.js";
 import { clientCases } from "../cases/client-cases.js";
 import { parserCases } from "../cases/parser-cases.js";
 import { certificateCases } from "../cases/certificate-cases.js";
+import { tlsCases, pinCases } from "../cases/tls-cases.js";
+import { validateCases } from "../cases/validate-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -24,4 +26,6 @@ register("SDK built-ins: wifi, net, sntp (shared cases)", networkCases);
 register("HTTP/1.1 response parser (shared cases)", parserCases);
 register("HTTP client (shared cases)", clientCases);
 register("PEM certificates (shared cases)", certificateCases);
+register("TLS verification against the zoo of servers (shared cases)", [...tlsCases, ...pinCases]);
+register("tls/validate on chains from resources (shared cases)", validateCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);

@@ -1,5 +1,6 @@
 // The device test app: runs the shared cases on the SDK's own modules and traces one line per case.
 // tests/sim/run.ts builds it, starts the simulator and reads these lines.
+import config from "mc/config";
 import { deadline, type TestCase } from "testing/harness";
 import { socketCases } from "testing/socket-cases";
 import { sdkCases } from "testing/sdk-cases";
@@ -7,6 +8,8 @@ import { networkCases } from "testing/network-cases";
 import { clientCases } from "testing/client-cases";
 import { parserCases } from "testing/parser-cases";
 import { certificateCases } from "testing/certificate-cases";
+import { tlsCases, pinCases } from "testing/tls-cases";
+import { validateCases } from "testing/validate-cases";
 
 /** One case that hangs fails alone instead of stalling the run. */
 const CASE_DEADLINE_MS = 60000;
@@ -14,7 +17,10 @@ const CASE_DEADLINE_MS = 60000;
 async function runAll(cases: TestCase[]): Promise<void> {
   let passed = 0;
   let failed = 0;
+  const only = String(config.onlyCases ?? ""); // SIM_ONLY: run the cases whose name contains this
   for (const testCase of cases) {
+    if (only && !testCase.name.includes(only))
+      continue;
     if (testCase.skip?.lane === "sim") {
       trace(`CASE SKIP ${testCase.name} :: ${testCase.skip.reason}\n`);
       continue;
@@ -35,4 +41,4 @@ async function runAll(cases: TestCase[]): Promise<void> {
 }
 
 trace("CASE BEGIN\n");
-runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...certificateCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
+runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));

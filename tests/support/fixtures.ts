@@ -7,6 +7,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createTestPki, type TestPki } from "./pki.js";
 import { startHttpFixture } from "./http-fixture.js";
+import { startTlsZoo } from "./tls-zoo.js";
 
 /** What a banner server sends on accept before closing: text with a newline, then two raw bytes. */
 export const BANNER = Buffer.concat([Buffer.from("alpha beta\ngamma|"), Buffer.of(7, 255)]);
@@ -112,13 +113,18 @@ export async function startFixtures(): Promise<Fixtures> {
   const tlsOptions = { key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem };
   const tlsEcho = await start(tls.createServer(tlsOptions, (socket) => socket.pipe(socket)));
   let httpsConnections = 0;
+  let httpsResumed = 0;
   const httpsServer = https.createServer(tlsOptions, (request, response) => {
     if (request.url === "/stats")
-      return response.end(JSON.stringify({ connections: httpsConnections }));
+      return response.end(JSON.stringify({ connections: httpsConnections, resumed: httpsResumed }));
     response.setHeader("content-type", "text/plain");
     response.end("hello over TLS");
   });
-  httpsServer.on("secureConnection", () => httpsConnections++);
+  httpsServer.on("secureConnection", (socket: tls.TLSSocket) => {
+    httpsConnections++;
+    if (socket.isSessionReused())
+      httpsResumed++;
+  });
   httpsServer.on("tlsClientError", () => undefined);
   const httpsPort = await start(httpsServer);
   const stranger = await start(tls.createServer({ key: pki.strangerLeaf.keyPem, cert: pki.strangerLeaf.pem }, (socket) => socket.pipe(socket)));
@@ -127,6 +133,7 @@ export async function startFixtures(): Promise<Fixtures> {
   const dns = await startNxDomainServer();
   const httpFixture = await startHttpFixture();
   const sntp = await startSntpServer(() => Math.floor(Date.now() / 1000));
+  const zoo = await startTlsZoo(pki);
 
   return {
     pki,
@@ -142,6 +149,7 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
       fixtureHttpsPort: String(httpsPort),
+      ...zoo.config,
     },
     resources: {
       "fixture-ca.der": pki.root.der,
@@ -151,12 +159,14 @@ export async function startFixtures(): Promise<Fixtures> {
       "fixture-no-end.pem": Buffer.from(pki.root.pem.replace("-----END CERTIFICATE-----", "")),
       "fixture-bad-base64.pem": Buffer.from(pki.root.pem.replace(/\n([A-Za-z0-9+/]{10})/, "\n$$$1")),
       "fixture-no-cert.pem": Buffer.from("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+      ...zoo.resources,
     },
     dnsServer: dns.address,
     async close() {
       dns.close();
       sntp.close();
       await httpFixture.close();
+      await zoo.close();
       for (const socket of sockets)
         socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

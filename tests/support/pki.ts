@@ -1,7 +1,7 @@
 // Certificates the tests generate: a root CA, an intermediate, leaves for localhost, and an unrelated
 // root with its own leaf. RSA-2048 and SHA-256 throughout, which the SDK's TLS stack supports.
 import "reflect-metadata";
-import { webcrypto } from "node:crypto";
+import { createPrivateKey, sign, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -29,12 +29,39 @@ export interface IssueOptions {
   ipAddresses?: string[];
   notBefore?: Date;
   notAfter?: Date;
+  /** The subject's key: RSA of `rsaBits` (default 2048), or ECDSA P-256. */
+  key?: "rsa" | "ec";
+  rsaBits?: number;
+  /** Hash of the issuer's signature. Default SHA-256. */
+  hash?: "SHA-256" | "SHA-1";
+  /** Sign with these keys instead of the issuer's, keeping the issuer's name and key id: a forgery. */
+  forgeWith?: CryptoKeyPair;
+  /** extendedKeyUsage OIDs. Default serverAuth + clientAuth for leaves, none for CAs. */
+  extendedKeyUsage?: string[];
 }
 
 let serial = 1;
 
+const ecdsa = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+
+/** The signing algorithm for a key pair (RSA or ECDSA) and hash. */
+function signingAlgorithm(keys: CryptoKeyPair, hash: string): Algorithm {
+  return keys.privateKey.algorithm.name === "ECDSA" ? { ...ecdsa, hash } as Algorithm : { ...rsa, hash } as Algorithm;
+}
+
+/** WebCrypto binds an RSA key to one hash: the same private key, imported again for `hash`. */
+async function withHash(keys: CryptoKeyPair, hash: string): Promise<CryptoKeyPair> {
+  const algorithm = keys.privateKey.algorithm as RsaHashedKeyAlgorithm;
+  if (algorithm.name !== "RSASSA-PKCS1-v1_5" || algorithm.hash.name === hash)
+    return keys;
+  const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", pkcs8, { name: algorithm.name, hash }, true, ["sign"]);
+  return { privateKey, publicKey: keys.publicKey };
+}
+
 export async function issue(options: IssueOptions): Promise<Issued> {
-  const keys = await webcrypto.subtle.generateKey(rsa, true, ["sign", "verify"]) as CryptoKeyPair;
+  const algorithm = options.key === "ec" ? ecdsa : { ...rsa, modulusLength: options.rsaBits ?? 2048 };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as CryptoKeyPair;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(!!options.ca, options.pathLength, true),
     new x509.KeyUsagesExtension(options.ca
@@ -50,8 +77,10 @@ export async function issue(options: IssueOptions): Promise<Issued> {
   ];
   if (names.length)
     extensions.push(new x509.SubjectAlternativeNameExtension(names));
-  if (!options.ca)
-    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+  const usages = options.extendedKeyUsage ?? (options.ca ? [] : [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+  if (usages.length)
+    extensions.push(new x509.ExtendedKeyUsageExtension(usages));
+  const signer = await withHash(options.forgeWith ?? (options.issuer ?? { keys }).keys, options.hash ?? "SHA-256");
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: (serial++).toString(16).padStart(2, "0"),
@@ -59,9 +88,9 @@ export async function issue(options: IssueOptions): Promise<Issued> {
     issuer: options.issuer ? options.issuer.certificate.subject : options.subject,
     notBefore: options.notBefore ?? new Date(now - DAY),
     notAfter: options.notAfter ?? new Date(now + 365 * DAY),
-    signingAlgorithm: rsa,
+    signingAlgorithm: signingAlgorithm(signer, options.hash ?? "SHA-256"),
     publicKey: keys.publicKey,
-    signingKey: (options.issuer ?? { keys }).keys.privateKey,
+    signingKey: signer.privateKey,
     extensions,
   });
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
@@ -72,6 +101,28 @@ export async function issue(options: IssueOptions): Promise<Issued> {
     der: new Uint8Array(certificate.rawData),
     keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n",
   };
+}
+
+/**
+ * The certificate re-signed by `issuer` with MD5 (WebCrypto has no MD5): the signature algorithm OID
+ * sha256WithRSAEncryption (…1.1.11) becomes md5WithRSAEncryption (…1.1.4), same length, in the TBS and
+ * outside it, and the TBS is signed again.
+ */
+export function resignWithMd5(issued: Issued, issuer: Issued): Issued {
+  const der = Buffer.from(issued.der);
+  const sha256Rsa = Buffer.from("06092a864886f70d01010b", "hex");
+  const md5Rsa = Buffer.from("06092a864886f70d010104", "hex");
+  for (let at = der.indexOf(sha256Rsa); at >= 0; at = der.indexOf(sha256Rsa, at + 1))
+    md5Rsa.copy(der, at);
+  // Certificate ::= SEQUENCE { tbs SEQUENCE, algorithm, BIT STRING signature }: the TBS follows a 4-byte header
+  if (der[1] !== 0x82 || der[4] !== 0x30 || der[5] !== 0x82)
+    throw new Error("resignWithMd5: expects an RSA certificate of 256 to 65535 bytes");
+  const tbsLength = der.readUInt16BE(6);
+  const tbs = der.subarray(4, 8 + tbsLength);
+  const signature = sign("md5", tbs, createPrivateKey(issuer.keyPem));
+  signature.copy(der, der.length - signature.length);
+  const certificate = new x509.X509Certificate(der);
+  return { ...issued, certificate, der: new Uint8Array(der), pem: certificate.toString("pem") + "\n" };
 }
 
 export interface TestPki {

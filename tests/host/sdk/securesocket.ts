@@ -3,21 +3,24 @@
 // `sock:` runs TLS over a Socket whose connect message starts the handshake, writable counts are the TCP
 // socket's less 128 bytes of TLS overhead, and a peer that closes during the handshake is a disconnect
 // (-1), not an error. Certificates are verified as on the device with our `ssl/cert`: Node's own
-// verification is off and the chain the server sent goes to tls/verifier (OpenSSL only runs the
-// handshake, so it still checks the ServerKeyExchange signature itself). Node hands over the chain
-// linked leaf first, without certificates that do not chain: order and extras are covered by the
-// validator's own cases.
+// verification is off and the chain the server sent, exactly as sent (read from the handshake records,
+// since Node's getPeerCertificate reorders and drops), goes to tls/verifier. OpenSSL runs the handshake,
+// so it checks the ServerKeyExchange signature itself. The cipher suites are the SDK client's (no DHE,
+// as in our manifest's tls config).
 import tls from "node:tls";
 import net from "node:net";
+import { Duplex } from "node:stream";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Delivery, encodeWriteArgs, invokeCallback, Socket, TX_BUFFER } from "./socket.js";
 import { counters } from "../runtime.js";
 import { verifyPeer } from "tls/verifier";
+import { report } from "tls/report";
 import type { VerifyOptions } from "tls/verifier";
 
 type Der = ArrayBuffer | ArrayBufferView;
 interface SecureOptions extends VerifyOptions {
   protocolVersion?: number;
+  cache?: boolean;
   serverName?: string;
   applicationLayerProtocolNegotiation?: string | ArrayBuffer | (string | ArrayBuffer)[];
   clientKey?: Der;
@@ -34,6 +37,9 @@ interface SecureDictionary {
 }
 
 const TLS_OVERHEAD = 128;
+/** What the SDK's client offers (modules/crypt/ssl/ssl_ciphersuites.js), DHE off as in our manifest. */
+const SDK_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:" +
+  "AES128-GCM-SHA256:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA";
 const versions: Record<number, tls.SecureVersion> = { 0x301: "TLSv1", 0x302: "TLSv1.1", 0x303: "TLSv1.2" };
 
 function bytes(der: Der): Buffer {
@@ -50,9 +56,10 @@ export function tlsOptions(dictionary: SecureDictionary): tls.ConnectionOptions 
     minVersion: versions[secure.protocolVersion ?? 0x302] ?? "TLSv1.2",
     maxVersion: "TLSv1.2",
     rejectUnauthorized: false, // tls/verifier decides, as our ssl/cert does on the device
+    ciphers: SDK_CIPHERS,
   };
   if (secure.protocolVersion !== undefined && secure.protocolVersion < 0x303)
-    options.ciphers = "DEFAULT:@SECLEVEL=0"; // allow the old protocol versions the caller asked for
+    options.ciphers = SDK_CIPHERS + ":@SECLEVEL=0"; // allow the old protocol versions the caller asked for
   const name = serverName(dictionary);
   if (name && !net.isIP(name))
     options.servername = name;
@@ -71,19 +78,81 @@ function serverName(dictionary: SecureDictionary): string | undefined {
   return dictionary.secure?.serverName ?? dictionary.host;
 }
 
-/** The certificates the server sent, leaf first, as Node linked them. */
-function peerChain(stream: tls.TLSSocket): Buffer[] {
-  const chain: Buffer[] = [];
-  let certificate: tls.DetailedPeerCertificate | undefined = stream.getPeerCertificate(true);
-  while (certificate?.raw && chain.length < 16) {
-    chain.push(certificate.raw);
-    const issuer: tls.DetailedPeerCertificate | undefined = certificate.issuerCertificate;
-    if (!issuer || issuer === certificate || issuer.raw?.equals(certificate.raw))
-      break;
-    certificate = issuer;
+/**
+ * Reads the server's Certificate message from the plaintext handshake records as they pass (TLS 1.2:
+ * everything before the server's ChangeCipherSpec is in the clear).
+ */
+class CertificateTap {
+  chain: Buffer[] = [];
+  #records = Buffer.alloc(0);
+  #handshake = Buffer.alloc(0);
+  #done = false;
+
+  push(data: Buffer): void {
+    if (this.#done)
+      return;
+    this.#records = Buffer.concat([this.#records, data]);
+    while (this.#records.length >= 5 && !this.#done) {
+      const length = this.#records.readUInt16BE(3);
+      if (this.#records.length < 5 + length)
+        return;
+      const type = this.#records[0];
+      const body = this.#records.subarray(5, 5 + length);
+      this.#records = this.#records.subarray(5 + length);
+      if (type === 22)
+        this.#messages(body);
+      else if (type === 20)
+        this.#done = true; // encrypted from here on
+    }
   }
-  return chain;
+
+  #messages(body: Buffer): void {
+    this.#handshake = Buffer.concat([this.#handshake, body]);
+    while (this.#handshake.length >= 4) {
+      const length = this.#handshake.readUIntBE(1, 3);
+      if (this.#handshake.length < 4 + length)
+        return;
+      if (this.#handshake[0] === 11) {
+        const list = this.#handshake.subarray(4 + 3, 4 + length);
+        for (let at = 0; at + 3 <= list.length;) {
+          const size = list.readUIntBE(at, 3);
+          this.chain.push(Buffer.from(list.subarray(at + 3, at + 3 + size)));
+          at += 3 + size;
+        }
+      }
+      this.#handshake = this.#handshake.subarray(4 + length);
+    }
+  }
 }
+
+/** A stream between `raw` and Node's TLS that shows the tap every byte the server sends. */
+function tapped(raw: net.Socket, tap: CertificateTap): Duplex {
+  const duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, done) {
+      raw.write(chunk, done);
+    },
+    final(done) {
+      raw.end();
+      done();
+    },
+    destroy(error, done) {
+      raw.destroy();
+      done(error);
+    },
+  });
+  raw.on("data", (data: Buffer) => {
+    tap.push(data);
+    duplex.push(data);
+  });
+  raw.on("end", () => duplex.push(null));
+  raw.on("error", (error) => duplex.destroy(error));
+  raw.on("close", () => duplex.destroy());
+  return duplex;
+}
+
+/** The SDK's TLS session cache (ssl/cache): by server name, used unless `secure.cache` is false. */
+const sessions = new Map<string, Buffer>();
 
 export default class SecureSocket {
   callback?: (message: number, value?: number) => void;
@@ -98,10 +167,12 @@ export default class SecureSocket {
   });
 
   #verifyOptions: VerifyOptions;
+  #cache: boolean;
 
   constructor(dictionary: SecureDictionary) {
     const options = tlsOptions(dictionary); // throws on bad options, as the SDK's Session does
     this.#verifyOptions = { tls_server_name: serverName(dictionary), ...dictionary.secure };
+    this.#cache = dictionary.secure?.cache !== false;
     const sock = dictionary.sock ?? new Socket(dictionary);
     this.#sock = sock;
     sock.callback = (message: number) => {
@@ -115,11 +186,17 @@ export default class SecureSocket {
   }
 
   #handshake(raw: net.Socket, options: tls.ConnectionOptions): void {
-    const stream = tls.connect({ ...options, socket: raw });
+    const tap = new CertificateTap();
+    const name = this.#verifyOptions.tls_server_name ?? "";
+    const cache = this.#cache && name !== "";
+    const stream = tls.connect({ ...options, socket: tapped(raw, tap), session: cache ? sessions.get(name) : undefined });
     this.#stream = stream;
     counters.sockets++;
+    if (cache)
+      stream.on("session", (session: Buffer) => sessions.set(name, session));
     stream.once("secureConnect", () => {
-      if (!verifyPeer(peerChain(stream), this.#verifyOptions))
+      // a resumed session sends no certificate: as in the SDK, it was verified when it was made
+      if (!stream.isSessionReused() && !verifyPeer(tap.chain, this.#verifyOptions))
         return this.#end(-2);
       this.#handshaking = false;
       if (!this.#done)
@@ -134,6 +211,8 @@ export default class SecureSocket {
     stream.on("end", () => this.#end(-1));
     stream.on("error", (error: NodeJS.ErrnoException) => {
       const peerClosed = error.code === "ECONNRESET" || /disconnected before secure/.test(error.message);
+      if (this.#handshaking && !peerClosed) // as our ssl/handshake does on the device: say why
+        report(this.#verifyOptions, "ERR_TLS_HANDSHAKE", `OpenSSL: ${error.message.replace(/^[^:]*:error:[0-9A-F]+:/, "")}`);
       this.#end(this.#handshaking && peerClosed ? -1 : -2);
     });
   }

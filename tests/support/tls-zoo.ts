@@ -1,0 +1,193 @@
+// TLS servers on 127.0.0.1 that present every kind of chain a client must accept or refuse: forged,
+// mis-issued, weak, expired, wrongly named, and valid ones; plus servers that break the handshake. Each
+// answers any HTTPS request with "zoo <name>". The cases (tests/cases/tls-cases.ts) find a server by
+// its config key `zoo_<name>` and trust anchors by resource name.
+import net from "node:net";
+import tls from "node:tls";
+import https from "node:https";
+import { createHash, getDiffieHellman, webcrypto, X509Certificate } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { issue, resignWithMd5, type Issued, type TestPki } from "./pki.js";
+import { startRawTlsServer, type RawTlsServer, type SkeFault } from "./raw-tls.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+const LOOPBACK = "127.0.0.1";
+
+export interface Zoo {
+  config: Record<string, string>;
+  resources: Record<string, Uint8Array>;
+  close(): Promise<void>;
+}
+
+interface ServerSpec {
+  /** Certificates sent, in this order (leaf first). */
+  chain: Issued[];
+  /** Extra Node TLS server options. */
+  options?: tls.TlsOptions;
+}
+
+/** PEM bundle of certificates, as a resource. */
+function bundle(...certificates: Issued[]): Uint8Array {
+  return Buffer.from(certificates.map((c) => c.pem).join(""));
+}
+
+/** A DER "DH PARAMETERS" PEM for prime p and generator 2. */
+function dhParams(prime: Buffer): string {
+  const integer = (bytes: Buffer) => {
+    const value = bytes[0] & 0x80 ? Buffer.concat([Buffer.of(0), bytes]) : bytes;
+    return Buffer.concat([Buffer.of(0x02), derLength(value.length), value]);
+  };
+  const body = Buffer.concat([integer(prime), integer(Buffer.of(2))]);
+  const der = Buffer.concat([Buffer.of(0x30), derLength(body.length), body]);
+  return `-----BEGIN DH PARAMETERS-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END DH PARAMETERS-----\n`;
+}
+function derLength(n: number): Buffer {
+  return n < 128 ? Buffer.of(n) : n < 256 ? Buffer.of(0x81, n) : Buffer.of(0x82, n >> 8, n & 0xff);
+}
+
+const OLD = "DEFAULT:@SECLEVEL=0"; // lets OpenSSL serve what it would refuse to (weak keys, MD5, TLS 1.0)
+
+export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
+  const { root, intermediate, leaf, strangerRoot, strangerLeaf } = pki;
+  const now = Date.now();
+  const past = { notBefore: new Date(now - 400 * DAY), notAfter: new Date(now - 30 * DAY) };
+  const future = { notBefore: new Date(now + 30 * DAY), notAfter: new Date(now + 400 * DAY) };
+  const localhost = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] };
+  const attacker = await webcrypto.subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }, true, ["sign", "verify"]) as CryptoKeyPair;
+
+  const ecdsaLeaf = await issue({ subject: "CN=localhost (ECDSA)", issuer: intermediate, key: "ec", ...localhost });
+  const forgedUnderIntermediate = await issue({ subject: "CN=localhost", issuer: intermediate, forgeWith: attacker, ...localhost });
+  const forgedUnderRoot = await issue({ subject: "CN=localhost", issuer: root, forgeWith: attacker, ...localhost });
+  const leafIssuedByLeaf = await issue({ subject: "CN=localhost (issued by a leaf)", issuer: leaf, ...localhost });
+  const secondIntermediate = await issue({ subject: "CN=netkit test intermediate 2", ca: true, issuer: intermediate });
+  const pathTooLong = await issue({ subject: "CN=localhost (path too long)", issuer: secondIntermediate, ...localhost });
+  const md5Leaf = resignWithMd5(await issue({ subject: "CN=localhost (MD5)", issuer: intermediate, ...localhost }), intermediate);
+  const sha1Intermediate = await issue({ subject: "CN=netkit SHA-1 intermediate", ca: true, issuer: root, hash: "SHA-1" });
+  const underSha1 = await issue({ subject: "CN=localhost (under SHA-1)", issuer: sha1Intermediate, ...localhost });
+  const rsa512Leaf = await issue({ subject: "CN=localhost (RSA-512)", issuer: intermediate, rsaBits: 512, ...localhost });
+  const expiredLeaf = await issue({ subject: "CN=localhost (expired)", issuer: intermediate, ...localhost, ...past });
+  const futureLeaf = await issue({ subject: "CN=localhost (not yet valid)", issuer: intermediate, ...localhost, ...future });
+  const expiredIntermediate = await issue({ subject: "CN=netkit expired intermediate", ca: true, issuer: root, ...past });
+  const underExpired = await issue({ subject: "CN=localhost (under expired)", issuer: expiredIntermediate, ...localhost });
+  const futureIntermediate = await issue({ subject: "CN=netkit future intermediate", ca: true, issuer: root, ...future });
+  const underFuture = await issue({ subject: "CN=localhost (under future)", issuer: futureIntermediate, ...localhost });
+  const expiredRoot = await issue({ subject: "CN=netkit expired root", ca: true, ...past });
+  const underExpiredRootCa = await issue({ subject: "CN=netkit intermediate under expired root", ca: true, issuer: expiredRoot });
+  const underExpiredRoot = await issue({ subject: "CN=localhost (under expired root)", issuer: underExpiredRootCa, ...localhost });
+  const futureRoot = await issue({ subject: "CN=netkit future root", ca: true, ...future });
+  const underFutureRootCa = await issue({ subject: "CN=netkit intermediate under future root", ca: true, issuer: futureRoot });
+  const underFutureRoot = await issue({ subject: "CN=localhost (under future root)", issuer: underFutureRootCa, ...localhost });
+  const wildcard = await issue({ subject: "CN=wildcard", issuer: intermediate, dnsNames: ["*.example.test", "f*.partial.test"] });
+  const cnOnly = await issue({ subject: "CN=127.0.0.1", issuer: intermediate, dnsNames: ["other.test"] });
+  const ipv6 = await issue({ subject: "CN=ipv6", issuer: intermediate, ipAddresses: ["::1"] });
+  const chainA = await issue({ subject: "CN=netkit chain A", ca: true, issuer: root });
+  const chainB = await issue({ subject: "CN=netkit chain B", ca: true, issuer: chainA });
+  const underB = await issue({ subject: "CN=localhost (long chain)", issuer: chainB, ...localhost });
+  const selfSigned = await issue({ subject: "CN=localhost (self-signed)", ...localhost });
+  const clientOnly = await issue({ subject: "CN=localhost (client EKU)", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"], ...localhost });
+  const device = await issue({ subject: "CN=netkit device", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"] });
+  const sha1Root = await issue({ subject: "CN=netkit SHA-1 root", ca: true, hash: "SHA-1" });
+  const underSha1RootCa = await issue({ subject: "CN=netkit intermediate under SHA-1 root", ca: true, issuer: sha1Root });
+  const underSha1Root = await issue({ subject: "CN=localhost (under SHA-1 root)", issuer: underSha1RootCa, ...localhost });
+
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  const raws: RawTlsServer[] = [];
+  const config: Record<string, string> = {};
+  const listen = async (name: string, server: net.Server) => {
+    servers.push(server);
+    server.on("connection", (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    });
+    server.on("tlsClientError", () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, LOOPBACK, resolve);
+    });
+    config[`zoo_${name}`] = String((server.address() as AddressInfo).port);
+  };
+  const serve = (name: string, spec: ServerSpec) => listen(name, https.createServer({
+    key: spec.chain[0].keyPem,
+    cert: spec.chain.map((c) => c.pem).join(""),
+    maxVersion: "TLSv1.2",
+    ...spec.options,
+  }, (request, response) => {
+    response.setHeader("content-type", "text/plain");
+    response.end(`zoo ${name}`);
+  }));
+
+  await serve("ecdsa", { chain: [ecdsaLeaf, intermediate] });
+  await serve("static_rsa", { chain: [leaf, intermediate], options: { ciphers: "AES128-GCM-SHA256:AES128-SHA256:AES128-SHA" } });
+  await serve("forged_intermediate", { chain: [forgedUnderIntermediate, intermediate] });
+  await serve("forged_root", { chain: [forgedUnderRoot, root] });
+  await serve("non_ca_issuer", { chain: [leafIssuedByLeaf, leaf, intermediate] });
+  await serve("path_length", { chain: [pathTooLong, secondIntermediate, intermediate] });
+  await serve("md5_leaf", { chain: [md5Leaf, intermediate], options: { ciphers: OLD } });
+  await serve("sha1_intermediate", { chain: [underSha1, sha1Intermediate], options: { ciphers: OLD } });
+  await serve("rsa512_leaf", { chain: [rsa512Leaf, intermediate], options: { ciphers: OLD } });
+  await serve("dh1024", {
+    chain: [leaf, intermediate],
+    options: { ciphers: "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-SHA256:@SECLEVEL=0", dhparam: dhParams(getDiffieHellman("modp2").getPrime()) },
+  });
+  await serve("expired_leaf", { chain: [expiredLeaf, intermediate] });
+  await serve("future_leaf", { chain: [futureLeaf, intermediate] });
+  await serve("expired_intermediate", { chain: [underExpired, expiredIntermediate] });
+  await serve("future_intermediate", { chain: [underFuture, futureIntermediate] });
+  await serve("expired_root", { chain: [underExpiredRoot, underExpiredRootCa] });
+  await serve("future_root", { chain: [underFutureRoot, underFutureRootCa] });
+  await serve("wildcard", { chain: [wildcard, intermediate] });
+  await serve("cn_only", { chain: [cnOnly, intermediate] });
+  await serve("ipv6", { chain: [ipv6, intermediate] });
+  await serve("out_of_order", { chain: [underB, chainA, chainB] });
+  await serve("extras", { chain: [leaf, strangerRoot, intermediate, strangerLeaf] });
+  await serve("leaf_only", { chain: [leaf] });
+  await serve("self_signed", { chain: [selfSigned] });
+  await serve("client_eku", { chain: [clientOnly, intermediate] });
+  await serve("sha1_root", { chain: [underSha1Root, underSha1RootCa] });
+  await serve("tls10", { chain: [leaf, intermediate], options: { minVersion: "TLSv1", maxVersion: "TLSv1", ciphers: OLD } });
+  await serve("client_auth", { chain: [leaf, intermediate], options: { requestCert: true, rejectUnauthorized: true, ca: root.pem + intermediate.pem } });
+
+  // Handshakes that go wrong: a peer that reads the ClientHello and then hangs up, or answers with an alert.
+  await listen("hangup", net.createServer((socket) => socket.once("data", () => socket.destroy())));
+  await listen("alert", net.createServer((socket) => socket.once("data", () => socket.end(Buffer.from("15030300020228", "hex")))));
+
+  for (const fault of ["none", "unsigned", "sigalg-zero", "hash-zero", "other-key"] as SkeFault[]) {
+    const raw = await startRawTlsServer({ chain: [leaf.der, intermediate.der], leafKeyPem: leaf.keyPem, otherKeyPem: strangerLeaf.keyPem, fault });
+    raws.push(raw);
+    config[`zoo_ske_${fault.replace("-", "_")}`] = String(raw.port);
+  }
+
+  const pin = (issued: Issued) => createHash("sha256").update(new X509Certificate(issued.der).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  config.zoo_pin_leaf = pin(leaf);
+  config.zoo_pin_intermediate = pin(intermediate);
+  config.zoo_pin_other = pin(strangerLeaf);
+
+  const resources: Record<string, Uint8Array> = {
+    "zoo-intermediate.pem": bundle(intermediate),
+    "zoo-expired-root.pem": bundle(expiredRoot),
+    "zoo-future-root.pem": bundle(futureRoot),
+    "zoo-self-signed.pem": bundle(selfSigned),
+    "zoo-sha1-root.pem": bundle(sha1Root),
+    "zoo-device.pem": bundle(device), // alone: the simulator's Socket writes at most 1 KB at once (SDK notes)
+    "zoo-device-key.pem": Buffer.from(device.keyPem),
+    // chains for the validator's own cases, in the order a server might send them
+    "zoo-chain-valid.pem": bundle(leaf, intermediate),
+    "zoo-chain-shuffled.pem": bundle(underB, chainA, strangerRoot, chainB),
+    "zoo-chain-reversed.pem": bundle(underB, root, chainA, chainB),
+    "zoo-chain-wildcard.pem": bundle(wildcard, intermediate),
+    "zoo-chain-ipv6.pem": bundle(ipv6, intermediate),
+  };
+  return {
+    config,
+    resources,
+    async close() {
+      for (const socket of sockets)
+        socket.destroy();
+      await Promise.all(raws.map((raw) => raw.close()));
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
+}
