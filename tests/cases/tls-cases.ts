@@ -136,6 +136,37 @@ export const tlsCases: TestCase[] = [
   refusesHandshake("tls10", "a TLS 1.0-only server by default", "below the minimum"),
   refuses("hangup", "a server that closes during the handshake", "ERR_TLS_HANDSHAKE", "closed the connection during the TLS handshake"),
   refuses("alert", "a server that answers with a fatal alert", "ERR_TLS_HANDSHAKE", "alert"),
+  // defaults: config.certs as the anchors, and the SDK's session cache between connections that use them
+  {
+    name: "tls: without a tls option the request is verified against config.certs",
+    async run() {
+      const client = new HttpClient();
+      equal(await (await client.request(`https://localhost:${fixturePort("Https")}/`, { timeouts: TIMEOUTS })).text(), "hello over TLS", "body");
+      await rejects(() => client.request(`https://localhost:${fixturePort("Stranger")}/`, { timeouts: TIMEOUTS }), "ERR_TLS_UNTRUSTED");
+      client.close();
+    },
+  },
+  {
+    name: "tls session resumption: a new connection with the default trust resumes the session; one with its own ca does not",
+    async run() {
+      type Stats = { connections: number; resumed: number };
+      const stats = async (tls?: TlsOptions): Promise<{ stats: Stats; tlsMs: number }> => {
+        const client = new HttpClient(); // a new client: a new connection
+        const response = await client.request(`https://localhost:${fixturePort("Https")}/stats`, { tls, timeouts: TIMEOUTS });
+        const result = { stats: await response.json() as Stats, tlsMs: response.timings.tls };
+        client.close();
+        return result;
+      };
+      const first = await stats();
+      const second = await stats();
+      equal(second.stats.connections, first.stats.connections + 1, "a new connection");
+      equal(second.stats.resumed, first.stats.resumed + 1, "resumed sessions");
+      const own = await stats({ ca: "fixture-ca.pem" });
+      equal(own.stats.resumed, second.stats.resumed, "resumed sessions after a connection with its own ca");
+      trace(`tls session resumption: handshake ${first.tlsMs} ms, resumed ${second.tlsMs} ms, with its own ca ${own.tlsMs} ms\n`);
+    },
+  },
+
   // client certificates
   refusesHandshake("client_auth", "a server that asks for a client certificate when none is configured", "none is configured"),
   accepts("client_auth", "a client certificate and key from PEM resources (mutual TLS)", { ca: "fixture-ca.pem", clientCertificate: "zoo-device.pem", clientKey: "zoo-device-key.pem" }),

@@ -149,6 +149,7 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
       fixtureHttpsPort: String(httpsPort),
+      certs: "fixture-ca.pem", // the default trust anchors (an app lists its certs/ files here)
       ...zoo.config,
     },
     resources: {
