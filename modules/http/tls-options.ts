@@ -4,6 +4,7 @@
 import config from "mc/config";
 import type { SecureOptions } from "securesocket";
 import { loadPem, pemToDer } from "tls/certificates";
+import { HttpError } from "./errors";
 
 type Data = ArrayBuffer | Uint8Array;
 
@@ -17,9 +18,12 @@ export interface TlsOptions {
   ca?: string | Data | (string | Data)[];
   /** SNI and the name checked. Default: the URL's host (an IP address is checked against iPAddress). */
   serverName?: string;
-  /** Oldest protocol accepted. Default "TLSv1.2". */
+  /** Oldest protocol accepted. Default "TLSv1.2". Below it, the SDK offers TLS 1.2 and accepts down to 1.0. */
   minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2";
-  /** RFC 6066 max_fragment_length: 512, 1024, 2048 or 4096 (the server may ignore it). */
+  /**
+   * RFC 6066 max_fragment_length: 512, 1024, 2048 or 4096 (the server may ignore it). The SDK cannot read a
+   * handshake message split over records: below the size of the server's certificate chain it fails.
+   */
   maxFragmentLength?: 512 | 1024 | 2048 | 4096;
   /** ALPN protocol names, e.g. "http/1.1". */
   alpn?: string | string[];
@@ -31,7 +35,6 @@ export interface TlsOptions {
 }
 
 const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
-const FRAGMENTS: Record<number, number> = { 512: 1, 1024: 2, 2048: 3, 4096: 4 };
 
 const decoded = new Map<string, ArrayBuffer[]>(); // resource name or PEM text → DER, decoded once
 const warned = new Set<string>();
@@ -77,20 +80,33 @@ function identity(value: unknown): string {
   return `#${id}`;
 }
 
-/** Forgets decoded anchors (after certs change at run time, or to free RAM). */
+/** Forgets decoded anchors (after certs change at run time, or to free RAM) and the hosts warned about. */
 export function clearTlsCache(): void {
   decoded.clear();
+  warned.clear();
   ids = new WeakMap();
 }
 
-/** SecureSocket's `secure` options for a request to `host`, and the pool key of those settings. */
+/**
+ * SecureSocket's `secure` options for a request to `host`, and the pool key of those settings. A bad
+ * option, or a certificate or key that cannot be read, is ERR_INVALID_REQUEST (nothing is sent).
+ */
 export function secureOptions(tls: TlsOptions | undefined, host: string): { secure: SecureOptions; key: string } {
+  try {
+    return build(tls, host);
+  }
+  catch (error) {
+    throw new HttpError("ERR_INVALID_REQUEST", `tls: ${error instanceof Error ? error.message : String(error)}`, { host, phase: "request" });
+  }
+}
+
+function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptions; key: string } {
   const options = tls ?? {};
   const verify = options.verify !== false;
   const secure: SecureOptions & Record<string, unknown> = {};
   const minVersion = VERSIONS[options.minVersion ?? "TLSv1.2"];
   if (minVersion === undefined)
-    throw new TypeError(`tls.minVersion must be TLSv1, TLSv1.1 or TLSv1.2`);
+    throw new Error("tls.minVersion must be TLSv1, TLSv1.1 or TLSv1.2");
   // The SDK offers protocolVersion and accepts nothing older; without it, it offers TLS 1.2 and accepts 1.0.
   if (minVersion === 0x303)
     secure.protocolVersion = 0x303;
@@ -106,15 +122,15 @@ export function secureOptions(tls: TlsOptions | undefined, host: string): { secu
   if (options.serverName)
     secure.serverName = options.serverName;
   if (options.maxFragmentLength) {
-    if (!FRAGMENTS[options.maxFragmentLength])
-      throw new TypeError("tls.maxFragmentLength must be 512, 1024, 2048 or 4096");
-    secure.tls_max_fragment_length = FRAGMENTS[options.maxFragmentLength];
+    if (![512, 1024, 2048, 4096].includes(options.maxFragmentLength))
+      throw new Error("tls.maxFragmentLength must be 512, 1024, 2048 or 4096");
+    secure.tls_max_fragment_length = options.maxFragmentLength; // the SDK takes bytes and sends the RFC 6066 code
   }
   if (options.alpn)
     secure.applicationLayerProtocolNegotiation = options.alpn;
   if (options.clientCertificate || options.clientKey) {
     if (!options.clientCertificate || !options.clientKey)
-      throw new TypeError("tls.clientCertificate and tls.clientKey go together");
+      throw new Error("tls.clientCertificate and tls.clientKey go together");
     secure.clientCertificates = certificates(options.clientCertificate);
     secure.clientKey = privateKey(options.clientKey);
   }

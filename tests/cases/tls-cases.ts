@@ -1,7 +1,7 @@
 // HTTPS against the TLS zoo (tests/support/tls-zoo.ts): what verification must refuse, with which code,
 // and what it must accept. Both lanes; on the simulator it is the SDK's TLS stack with our ssl/cert and
 // handshake checks, on Node it is OpenSSL running the handshake and our validator judging the chain.
-import { HttpClient, type RequestOptions } from "http/client";
+import { HttpClient } from "http/client";
 import type { TlsOptions } from "http/tls-options";
 import { assert, equal, rejects, type TestCase } from "./harness";
 import { zooPort, zooValue, lane, fixturePort } from "./fixture";
@@ -13,6 +13,17 @@ async function zoo(name: string, tls: TlsOptions = { ca: "fixture-ca.pem" }, pat
   try {
     const response = await client.request(`https://localhost:${zooPort(name)}${path}`, { tls, timeouts: TIMEOUTS });
     return await response.text();
+  }
+  finally {
+    client.close();
+  }
+}
+
+/** GET / of the fixture HTTPS server (leaf ← intermediate ← root) with these TLS options. */
+async function https(tls: TlsOptions): Promise<string> {
+  const client = new HttpClient();
+  try {
+    return await (await client.request(`https://localhost:${fixturePort("Https")}/`, { tls, timeouts: TIMEOUTS })).text();
   }
   finally {
     client.close();
@@ -167,6 +178,32 @@ export const tlsCases: TestCase[] = [
     },
   },
 
+  // options that change the handshake, and options that are wrong
+  {
+    name: "tls: an ALPN offer (http/1.1) still connects",
+    async run() {
+      equal(await https({ ca: "fixture-ca.pem", alpn: "http/1.1" }), "hello over TLS", "body");
+    },
+  },
+  {
+    name: "tls: a max_fragment_length request (4096) still connects (the server may ignore it)",
+    async run() {
+      equal(await https({ ca: "fixture-ca.pem", maxFragmentLength: 4096 }), "hello over TLS", "body");
+    },
+  },
+  {
+    name: "tls: a missing ca resource, a bad minVersion or a key without certificate is ERR_INVALID_REQUEST, nothing sent",
+    async run() {
+      const client = new HttpClient();
+      const url = `https://localhost:${fixturePort("Https")}/`;
+      const missing = await rejects(() => client.request(url, { tls: { ca: "no-such-root.pem" } }), "ERR_INVALID_REQUEST");
+      assert(missing.message.includes("no-such-root.pem"), missing.message);
+      await rejects(() => client.request(url, { tls: { minVersion: "SSLv3" as "TLSv1" } }), "ERR_INVALID_REQUEST");
+      await rejects(() => client.request(url, { tls: { clientKey: "zoo-device-key.pem" } }), "ERR_INVALID_REQUEST");
+      client.close();
+    },
+  },
+
   // client certificates
   refusesHandshake("client_auth", "a server that asks for a client certificate when none is configured", "none is configured"),
   accepts("client_auth", "a client certificate and key from PEM resources (mutual TLS)", { ca: "fixture-ca.pem", clientCertificate: "zoo-device.pem", clientKey: "zoo-device-key.pem" }),
@@ -187,11 +224,6 @@ const pins = {
 export const pinCases: TestCase[] = pinTests();
 
 function pinTests(): TestCase[] {
-  const https = (tls: TlsOptions): Promise<string> => {
-    const client = new HttpClient();
-    const options: RequestOptions = { tls, timeouts: TIMEOUTS };
-    return client.request(`https://localhost:${fixturePort("Https")}/`, options).then((r) => r.text()).finally(() => client.close());
-  };
   return [
     {
       name: "tls pins: the leaf's key pinned connects",

@@ -4,6 +4,12 @@
 import { loadPemCertificates } from "tls/certificates";
 import { ipBytes, matchesDnsName, TlsError, validateServerChain, type ValidationOptions } from "tls/validate";
 import { describeName } from "tls/der";
+import { verifySignature } from "tls/signature";
+import Resource from "Resource";
+import X509 from "x509";
+import PKCS1_5 from "pkcs1_5";
+import { Digest } from "crypt";
+import TextEncoder from "text/encoder";
 import { assert, equal, equalBytes, type TestCase } from "./harness";
 
 function options(extra: Partial<ValidationOptions> = {}): ValidationOptions {
@@ -92,6 +98,35 @@ export const validateCases: TestCase[] = [
       equalBytes(ipBytes("::ffff:192.0.2.1")!, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1], "::ffff:192.0.2.1");
       for (const name of ["example.com", "256.1.1.1", "1::2::3", "1:2:3:4:5:6:7", "1.2.3"])
         equal(ipBytes(name), undefined, name);
+    },
+  },
+  {
+    name: "tls/validate: a CA whose keyUsage lacks keyCertSign cannot issue: ERR_TLS_UNTRUSTED",
+    async run() {
+      const error = refused(() => validateServerChain(loadPemCertificates("zoo-chain-no-certsign.pem"), options()), "ERR_TLS_UNTRUSTED");
+      assert(error.message.includes("keyCertSign"), error.message);
+    },
+  },
+  {
+    name: "tls/validate: a critical extension the validator does not know is refused: ERR_TLS_UNTRUSTED",
+    async run() {
+      const error = refused(() => validateServerChain(loadPemCertificates("zoo-chain-critical.pem"), options()), "ERR_TLS_UNTRUSTED");
+      assert(error.message.includes("1.3.6.1.4.1.55555.1"), error.message);
+    },
+  },
+  {
+    name: "tls/signature: a Bleichenbacher forgery for an e=3 RSA key is refused (the SDK's PKCS1_5.verify accepts it)",
+    async run() {
+      const signer = new Uint8Array(loadPemCertificates("zoo-e3.pem")[0]);
+      const message = new TextEncoder().encode("netkit e=3 signature");
+      const genuine = new Uint8Array(new Resource("zoo-e3-genuine.bin").slice(0));
+      const forged = new Uint8Array(new Resource("zoo-e3-forged.bin").slice(0));
+      assert(verifySignature(signer, "rsa", "SHA256", message, genuine), "the genuine signature verifies");
+      assert(!verifySignature(signer, "rsa", "SHA256", message, forged), "the forged signature is refused");
+      const digest = new Digest("SHA256");
+      digest.write(message.buffer as ArrayBuffer);
+      const lax = new PKCS1_5(X509.decodeSPKI(signer), false, []) as unknown as { verify(h: ArrayBuffer, s: Uint8Array): boolean };
+      assert(lax.verify(digest.close(), forged), "the SDK's own check accepts the forgery (what we replaced)");
     },
   },
   {

@@ -126,6 +126,14 @@ export async function startFixtures(): Promise<Fixtures> {
       httpsResumed++;
   });
   httpsServer.on("tlsClientError", () => undefined);
+  // TLS 1.2 resumption by session ID (the SDK's client sends no session ticket): Node keeps no session
+  // cache of its own, the server needs one.
+  const sessionCache = new Map<string, Buffer>();
+  httpsServer.on("newSession", (id: Buffer, data: Buffer, done: () => void) => {
+    sessionCache.set(id.toString("hex"), data);
+    done();
+  });
+  httpsServer.on("resumeSession", (id: Buffer, done: (error: Error | null, data?: Buffer) => void) => done(null, sessionCache.get(id.toString("hex"))));
   const httpsPort = await start(httpsServer);
   const stranger = await start(tls.createServer({ key: pki.strangerLeaf.keyPem, cert: pki.strangerLeaf.pem }, (socket) => socket.pipe(socket)));
   for (const server of servers.slice(-2))

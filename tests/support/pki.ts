@@ -38,6 +38,12 @@ export interface IssueOptions {
   forgeWith?: CryptoKeyPair;
   /** extendedKeyUsage OIDs. Default serverAuth + clientAuth for leaves, none for CAs. */
   extendedKeyUsage?: string[];
+  /** keyUsage flags instead of the default (CA: keyCertSign + cRLSign; leaf: digitalSignature + keyEncipherment). */
+  keyUsage?: number;
+  /** The OID of an extra extension marked critical (an extension a verifier does not know). */
+  criticalExtension?: string;
+  /** The subject's key pair, instead of a new one. */
+  keys?: CryptoKeyPair;
 }
 
 let serial = 1;
@@ -61,16 +67,18 @@ async function withHash(keys: CryptoKeyPair, hash: string): Promise<CryptoKeyPai
 
 export async function issue(options: IssueOptions): Promise<Issued> {
   const algorithm = options.key === "ec" ? ecdsa : { ...rsa, modulusLength: options.rsaBits ?? 2048 };
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as CryptoKeyPair;
+  const keys = options.keys ?? await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as CryptoKeyPair;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(!!options.ca, options.pathLength, true),
-    new x509.KeyUsagesExtension(options.ca
+    new x509.KeyUsagesExtension(options.keyUsage ?? (options.ca
       ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
-      : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment), true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (options.issuer)
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.keys.publicKey));
+  if (options.criticalExtension)
+    extensions.push(new x509.Extension(options.criticalExtension, true, new Uint8Array([0x05, 0x00])));
   const names = [
     ...(options.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(options.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),

@@ -5,7 +5,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import https from "node:https";
-import { createHash, getDiffieHellman, webcrypto, X509Certificate } from "node:crypto";
+import { createHash, generateKeyPairSync, getDiffieHellman, sign, webcrypto, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { issue, resignWithMd5, type Issued, type TestPki } from "./pki.js";
 import { startRawTlsServer, type RawTlsServer, type SkeFault } from "./raw-tls.js";
@@ -43,6 +43,36 @@ function dhParams(prime: Buffer): string {
 }
 function derLength(n: number): Buffer {
   return n < 128 ? Buffer.of(n) : n < 256 ? Buffer.of(0x81, n) : Buffer.of(0x82, n >> 8, n & 0xff);
+}
+
+/** The message the e=3 signature cases sign (tests/cases/validate-cases.ts knows it too). */
+export const E3_MESSAGE = "netkit e=3 signature";
+
+/** Integer cube root, rounded up. */
+function cubeRootUp(value: bigint): bigint {
+  let x = 1n << BigInt(Math.ceil(value.toString(2).length / 3) + 1);
+  for (;;) {
+    const next = (2n * x + value / (x * x)) / 3n;
+    if (next >= x)
+      break;
+    x = next;
+  }
+  while (x * x * x < value)
+    x++;
+  return x;
+}
+
+/**
+ * A signature "by" an RSA e=3 key made without the key (Bleichenbacher 2006): a cube whose top bytes are
+ * 00 01 00 DigestInfo(SHA-256(message)) and whose low bytes are garbage. A verifier that extracts the hash
+ * without checking the padding length and what follows it accepts it.
+ */
+function forgeE3(message: string, modulusBytes: number): Buffer {
+  const digestInfo = Buffer.concat([Buffer.from("3031300d060960864801650304020105000420", "hex"), createHash("sha256").update(message).digest()]);
+  const prefix = Buffer.concat([Buffer.of(0x00, 0x01, 0x00), digestInfo]);
+  const garbageBits = BigInt((modulusBytes - prefix.length) * 8);
+  const root = cubeRootUp(BigInt("0x" + prefix.toString("hex")) << garbageBits);
+  return Buffer.from(root.toString(16).padStart(modulusBytes * 2, "0"), "hex");
 }
 
 const OLD = "DEFAULT:@SECLEVEL=0"; // lets OpenSSL serve what it would refuse to (weak keys, MD5, TLS 1.0)
@@ -87,6 +117,16 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
   const selfSigned = await issue({ subject: "CN=localhost (self-signed)", ...localhost });
   const clientOnly = await issue({ subject: "CN=localhost (client EKU)", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"], ...localhost });
   const device = await issue({ subject: "CN=netkit device", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"] });
+  const caWithoutCertSign = await issue({ subject: "CN=netkit CA without keyCertSign", ca: true, issuer: root, keyUsage: 1 /* digitalSignature only */ });
+  const underNoCertSign = await issue({ subject: "CN=localhost (under no keyCertSign)", issuer: caWithoutCertSign, ...localhost });
+  const unknownCritical = await issue({ subject: "CN=localhost (unknown critical)", issuer: intermediate, criticalExtension: "1.3.6.1.4.1.55555.1", ...localhost });
+  const e3 = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 3 });
+  const rsaImport = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const e3Keys = {
+    privateKey: await webcrypto.subtle.importKey("pkcs8", e3.privateKey.export({ type: "pkcs8", format: "der" }), rsaImport, true, ["sign"]),
+    publicKey: await webcrypto.subtle.importKey("spki", e3.publicKey.export({ type: "spki", format: "der" }), rsaImport, true, ["verify"]),
+  } as CryptoKeyPair;
+  const e3Root = await issue({ subject: "CN=netkit e=3 root", ca: true, keys: e3Keys });
   const sha1Root = await issue({ subject: "CN=netkit SHA-1 root", ca: true, hash: "SHA-1" });
   const underSha1RootCa = await issue({ subject: "CN=netkit intermediate under SHA-1 root", ca: true, issuer: sha1Root });
   const underSha1Root = await issue({ subject: "CN=localhost (under SHA-1 root)", issuer: underSha1RootCa, ...localhost });
@@ -179,6 +219,11 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
     "zoo-chain-reversed.pem": bundle(underB, root, chainA, chainB),
     "zoo-chain-wildcard.pem": bundle(wildcard, intermediate),
     "zoo-chain-ipv6.pem": bundle(ipv6, intermediate),
+    "zoo-chain-no-certsign.pem": bundle(underNoCertSign, caWithoutCertSign),
+    "zoo-chain-critical.pem": bundle(unknownCritical, intermediate),
+    "zoo-e3.pem": bundle(e3Root),
+    "zoo-e3-genuine.bin": sign("sha256", Buffer.from(E3_MESSAGE), e3.privateKey),
+    "zoo-e3-forged.bin": forgeE3(E3_MESSAGE, 256),
   };
   return {
     config,
