@@ -6,6 +6,7 @@ import { HttpError, request, type RequestOptions } from "http/client";
 import { Station, WiFiError } from "net/wifi";
 import { clockIsSet, setClock, ClockError } from "net/time";
 import { CertificateError } from "tls/certificates";
+import Timer from "timer";
 
 /** One entry of config.urls: a URL, or a URL with how to verify it. */
 type Target = string | { url: string; verify?: boolean; ca?: string };
@@ -18,13 +19,44 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+/** How long a fetch waits for a lost WiFi link to come back before it is tried anyway. */
+const LINK_WAIT_MS = 60000;
+let station: Station | undefined;
+
 async function joinNetwork(): Promise<void> {
-  if (Net.get("IP")) {
+  if (!config.ssid && Net.get("IP")) { // the simulator and the host runtime: the network is already up
     trace(`main: network up, ip ${Net.get("IP")}\n`);
     return;
   }
-  const station = new Station({ ssid: String(config.ssid ?? ""), password: config.password ? String(config.password) : undefined });
+  station = new Station({ ssid: String(config.ssid ?? ""), password: config.password ? String(config.password) : undefined });
+  station.on((event) => {
+    if (event.type === "connected")
+      trace(`main: WiFi up, ip ${event.ip}, rssi ${event.rssi}\n`);
+    else if (event.type === "disconnected")
+      trace(`main: WiFi down (${event.reason})\n`);
+    else if (event.type === "gave-up")
+      trace(`main: WiFi: ${event.error.message}\n`);
+  });
   await station.join();
+}
+
+/** Waits (bounded) for a dropped link to be rejoined; the station rejoins by itself. */
+async function linkUp(): Promise<void> {
+  if (!station || station.connected)
+    return;
+  trace(`main: waiting up to ${LINK_WAIT_MS / 1000} s for WiFi to come back\n`);
+  let timer: ReturnType<typeof Timer.set> | undefined;
+  const late = new Promise<void>((resolve) => (timer = Timer.set(() => resolve(), LINK_WAIT_MS)));
+  try {
+    await Promise.race([station.join(), late]);
+  }
+  catch (error) {
+    trace(`main: ${describe(error)}\n`); // the fetch then fails with its own code
+  }
+  finally {
+    if (timer !== undefined)
+      Timer.clear(timer);
+  }
 }
 
 async function setTime(): Promise<void> {
@@ -94,9 +126,11 @@ async function main(): Promise<void> {
   }
   const targets = ((config.urls as Target[] | undefined) ?? []);
   let ok = 0;
-  for (const target of targets)
+  for (const target of targets) {
+    await linkUp();
     if (await fetchOne(target))
       ok++;
+  }
   trace(`main: done: ${ok} of ${targets.length} fetched, ${targets.length - ok} failed\n`);
 }
 
