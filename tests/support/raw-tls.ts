@@ -5,6 +5,7 @@
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createECDH, randomBytes, sign } from "node:crypto";
+import { HandshakeReader, type Next } from "../host/tls-records.js";
 
 export type SkeFault = "none" | "unsigned" | "sigalg-zero" | "hash-zero" | "other-key";
 
@@ -158,20 +159,17 @@ function firstFlight(options: RawTlsOptions, hello: ClientHello, suite: number):
 }
 
 function serve(socket: net.Socket, options: RawTlsOptions, onClientKeyExchange: () => void): void {
-  let pending = Buffer.alloc(0); // bytes not yet a whole record
-  let handshake = Buffer.alloc(0); // handshake bytes not yet a whole message
-  let state: "hello" | "key-exchange" | "done" = "hello";
-  const fail = () => {
-    state = "done";
+  const fail = (): Next => {
     socket.end(HANDSHAKE_FAILURE);
+    return "stop";
   };
-  const drop = () => {
-    state = "done";
+  const drop = (): Next => {
     socket.destroy();
+    return "stop";
   };
-  // A call, not a comparison, so TypeScript does not narrow `state` across the callbacks that change it.
-  const finished = () => state === "done";
-  const onMessage = (type: number, body: Buffer) => {
+  let state: "hello" | "key-exchange" = "hello";
+  // After a ClientKeyExchange come ChangeCipherSpec and an encrypted Finished: not ours to parse.
+  const reader = new HandshakeReader((type, body) => {
     if (state === "hello" && type === CLIENT_HELLO) {
       const hello = parseClientHello(body);
       const suite = SUITES.find((candidate) => hello.suites.includes(candidate));
@@ -179,44 +177,20 @@ function serve(socket: net.Socket, options: RawTlsOptions, onClientKeyExchange: 
         return fail();
       socket.write(firstFlight(options, hello, suite));
       state = "key-exchange";
-    } else if (state === "key-exchange" && type === CLIENT_KEY_EXCHANGE) {
-      onClientKeyExchange();
-      fail();
-    } else {
-      drop();
+      return "more";
     }
-  };
+    if (state === "key-exchange" && type === CLIENT_KEY_EXCHANGE) {
+      onClientKeyExchange();
+      return fail();
+    }
+    return drop();
+  }, drop, MAX_BUFFERED); // alerts, or anything but handshake records, end the conversation
   socket.on("data", (chunk: Buffer) => {
-    // After a ClientKeyExchange come ChangeCipherSpec and an encrypted Finished: not ours to parse.
-    if (finished())
-      return;
-    pending = Buffer.concat([pending, chunk]);
-    if (pending.length + handshake.length > MAX_BUFFERED)
-      return drop();
     try {
-      while (!finished() && pending.length >= 5) {
-        const length = pending.readUInt16BE(3);
-        if (pending.length < 5 + length)
-          break;
-        const type = pending.readUInt8(0);
-        const fragment = pending.subarray(5, 5 + length);
-        pending = pending.subarray(5 + length);
-        // Alerts, or anything but handshake records, end the conversation.
-        if (type !== HANDSHAKE)
-          return drop();
-        handshake = Buffer.concat([handshake, fragment]);
-        while (!finished() && handshake.length >= 4) {
-          const bodyLength = handshake.readUIntBE(1, 3);
-          if (handshake.length < 4 + bodyLength)
-            break;
-          const messageType = handshake.readUInt8(0);
-          const body = handshake.subarray(4, 4 + bodyLength);
-          handshake = handshake.subarray(4 + bodyLength);
-          onMessage(messageType, body);
-        }
-      }
-    } catch {
-      drop(); // a malformed ClientHello
+      reader.push(chunk);
+    }
+    catch {
+      drop(); // a malformed ClientHello, or too much buffered
     }
   });
 }

@@ -15,6 +15,7 @@ import { Delivery, encodeWriteArgs, invokeCallback, Socket, TX_BUFFER } from "./
 import { counters } from "../runtime.js";
 import { verifyPeer } from "tls/verifier";
 import { report } from "tls/report";
+import { HandshakeReader } from "../tls-records.js";
 import type { VerifyOptions } from "tls/verifier";
 
 type Der = ArrayBuffer | ArrayBufferView;
@@ -84,43 +85,23 @@ function serverName(dictionary: SecureDictionary): string | undefined {
  */
 class CertificateTap {
   chain: Buffer[] = [];
-  #records = Buffer.alloc(0);
-  #handshake = Buffer.alloc(0);
-  #done = false;
+  readonly #reader = new HandshakeReader((type, body) => {
+    if (type !== 11)
+      return;
+    const list = body.subarray(3); // certificate_list<0..2^24-1>
+    for (let at = 0; at + 3 <= list.length;) {
+      const size = list.readUIntBE(at, 3);
+      this.chain.push(Buffer.from(list.subarray(at + 3, at + 3 + size)));
+      at += 3 + size;
+    }
+  }, (type) => (type === 20 ? "stop" : "more")); // ChangeCipherSpec: encrypted from here on
 
   push(data: Buffer): void {
-    if (this.#done)
-      return;
-    this.#records = Buffer.concat([this.#records, data]);
-    while (this.#records.length >= 5 && !this.#done) {
-      const length = this.#records.readUInt16BE(3);
-      if (this.#records.length < 5 + length)
-        return;
-      const type = this.#records[0];
-      const body = this.#records.subarray(5, 5 + length);
-      this.#records = this.#records.subarray(5 + length);
-      if (type === 22)
-        this.#messages(body);
-      else if (type === 20)
-        this.#done = true; // encrypted from here on
+    try {
+      this.#reader.push(data);
     }
-  }
-
-  #messages(body: Buffer): void {
-    this.#handshake = Buffer.concat([this.#handshake, body]);
-    while (this.#handshake.length >= 4) {
-      const length = this.#handshake.readUIntBE(1, 3);
-      if (this.#handshake.length < 4 + length)
-        return;
-      if (this.#handshake[0] === 11) {
-        const list = this.#handshake.subarray(4 + 3, 4 + length);
-        for (let at = 0; at + 3 <= list.length;) {
-          const size = list.readUIntBE(at, 3);
-          this.chain.push(Buffer.from(list.subarray(at + 3, at + 3 + size)));
-          at += 3 + size;
-        }
-      }
-      this.#handshake = this.#handshake.subarray(4 + length);
+    catch {
+      // beyond the bound: no chain is read, so verification refuses the server
     }
   }
 }
