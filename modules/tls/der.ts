@@ -81,7 +81,7 @@ function readOid(reader: Reader): string {
   return oidToString(reader.bytes, tlv.start, tlv.end);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length)
     return false;
   for (let i = 0; i < a.length; i++) {
@@ -90,7 +90,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   }
   return true;
 }
-export { sameBytes };
 
 function text(bytes: Uint8Array, start: number, end: number): string {
   let result = "";

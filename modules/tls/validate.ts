@@ -224,14 +224,10 @@ export function checkServerName(leaf: Certificate, serverName: string | undefine
     : `the certificate carries no subjectAltName (its CN ${label(leaf)} is not used), so it cannot be for ${serverName}`);
 }
 
-function base64(bytes: Uint8Array): string {
-  return bytes.toBase64();
-}
-
 function checkPins(path: readonly Certificate[], pins: readonly string[]): void {
   const seen: string[] = [];
   for (const certificate of path) {
-    const pin = base64(sha256(certificate.spki));
+    const pin = sha256(certificate.spki).toBase64();
     if (pins.includes(pin))
       return;
     seen.push(pin);
