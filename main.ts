@@ -7,6 +7,8 @@ import { Station, WiFiError } from "net/wifi";
 import { clockIsSet, setClock, ClockError } from "net/time";
 import { CertificateError } from "tls/certificates";
 import Timer from "timer";
+import Instrumentation from "instrumentation";
+import { describeHttpStats } from "http/stats";
 
 /** One entry of config.urls: a URL, or a URL with how to verify it. */
 type Target = string | { url: string; verify?: boolean; ca?: string };
@@ -131,7 +133,16 @@ async function main(): Promise<void> {
     if (await fetchOne(target))
       ok++;
   }
+  trace(`main: http: ${describeHttpStats()}\n`);
+  trace(`main: memory: ${describeMemory()}\n`);
   trace(`main: done: ${ok} of ${targets.length} fetched, ${targets.length - ok} failed\n`);
+}
+
+/** The XS heaps now, from the SDK's instrumentation (bytes; creation in manifest.json sets their sizes). */
+function describeMemory(): string {
+  const read = (name: Parameters<typeof Instrumentation.map>[0]): number => Instrumentation.get(Instrumentation.map(name)) ?? 0;
+  return `chunk heap used ${read("XS Chunk Heap Used")} bytes, slot heap used ${read("XS Slot Heap Used")} bytes, ` +
+    `sockets ${read("Network Sockets")}, system free ${read("System Free Memory")} bytes`;
 }
 
 main().catch((error: unknown) => trace(`main: ${describe(error)}\n`));

@@ -15,6 +15,7 @@ import { ResponseParser, type ResponseHead } from "./parser";
 import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
 import { Connection, type Origin } from "./connection";
 
+import { httpStats } from "./stats";
 export { HttpError } from "./errors";
 export type { HttpErrorCode, HttpPhase } from "./errors";
 export type { HeaderInit } from "./serializer";
@@ -401,7 +402,8 @@ class Exchange {
       return;
     }
     this.#connection = connection;
-    connection.uses++;
+    if (connection.uses++ > 0)
+      httpStats.reused++;
     this.#parser.expect(this.method);
     connection.events = {
       onData: (bytes) => this.#onData(bytes),

@@ -13,6 +13,7 @@ import TextEncoder from "text/encoder";
 import { HttpError } from "./errors";
 import type { HttpErrorCode } from "./errors";
 import type { TlsReport } from "tls/report";
+import { httpStats } from "./stats";
 
 export interface Origin {
   secure: boolean;
@@ -64,6 +65,8 @@ export class Connection {
   #tcpReceived = false;
   #receivedAny = false;
   #closed = false;
+  /** Counted in httpStats.open until closed. */
+  #counted = false;
 
   private constructor(origin: Origin) {
     this.origin = origin;
@@ -104,6 +107,9 @@ export class Connection {
     const report: TlsReport = {}; // why our TLS checks refused the server, if they did
     let settled = false;
     const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
+    httpStats.connections++;
+    httpStats.open++;
+    this.#counted = true;
     let socket = sock;
     if (tls) {
       socket = new SecureSocket({ sock, host: hostname, secure: { ...tls, report } }) as unknown as StreamSocket;
@@ -124,6 +130,8 @@ export class Connection {
         if (message === 1) {
           this.#connected = true;
           settled = true;
+          if (tls)
+            httpStats.handshakes++;
           done(this);
         }
         else if (message === 2)
@@ -136,6 +144,8 @@ export class Connection {
             // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
             // then fails, giving an error before the peer sent a byte.
             const refused = !report.code && (!tls || !this.#tcpConnected || (message === -2 && !this.#tcpReceived));
+            if (!refused)
+              httpStats.handshakeFailures++;
             fail(refused
               ? failure("ERR_CONNECT_REFUSED", `connection to ${address}:${this.origin.port} refused or unreachable`, "connect")
               : report.code
@@ -160,6 +170,7 @@ export class Connection {
     if (!buffer || !buffer.byteLength)
       return;
     this.#receivedAny = true;
+    httpStats.bytesRead += buffer.byteLength;
     this.events?.onData(new Uint8Array(buffer));
   }
 
@@ -193,10 +204,12 @@ export class Connection {
         if (chunk.length > free) {
           socket.write(chunk.subarray(0, free));
           this.#queue[0] = chunk.subarray(free);
+          httpStats.bytesWritten += free;
         }
         else {
           socket.write(chunk);
           this.#queue.shift();
+          httpStats.bytesWritten += chunk.length;
         }
       }
     }
@@ -223,6 +236,8 @@ export class Connection {
     if (this.#closed)
       return;
     this.#closed = true;
+    if (this.#counted)
+      httpStats.open--;
     this.#queue.length = 0;
     const socket = this.#socket;
     this.#socket = undefined;

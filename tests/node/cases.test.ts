@@ -7,6 +7,8 @@ import { parserCases } from "../cases/parser-cases.js";
 import { certificateCases } from "../cases/certificate-cases.js";
 import { tlsCases, pinCases } from "../cases/tls-cases.js";
 import { validateCases } from "../cases/validate-cases.js";
+import { memoryCases } from "../cases/memory-cases.js";
+import { statsCases } from "../cases/stats-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -29,3 +31,5 @@ register("PEM certificates (shared cases)", certificateCases);
 register("TLS verification against the zoo of servers (shared cases)", [...tlsCases, ...pinCases]);
 register("tls/validate on chains from resources (shared cases)", validateCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);
+register("HTTP client counters (shared cases)", statsCases);
+register("Memory of a plain GET, a verified HTTPS GET and keep-alive reuse (shared cases)", memoryCases);

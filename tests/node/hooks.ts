@@ -10,7 +10,7 @@ let resourceDir: string | undefined;
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
-    this.timeout(30000);
+    this.timeout(120000); // the certificates of the fixtures and the TLS zoo are generated here: slow on a loaded machine
     fixtures = await startFixtures();
     Object.assign(config, fixtures.config, { testLane: "node" });
     resourceDir = mkdtempSync(path.join(tmpdir(), "netkit-resources-"));
