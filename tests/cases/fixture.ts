@@ -29,3 +29,13 @@ export function zooValue(name: string): string {
 export function zooPort(name: string): number {
   return Number(zooValue(name));
 }
+
+let serverPortsTaken = 0;
+
+/** A free port for a server of the device (one per call; the runner of each lane picks them). */
+export function serverPort(): number {
+  const ports = String(config.fixtureServerPorts ?? "").split(",").filter((p) => p);
+  if (serverPortsTaken >= ports.length)
+    throw new Error(`config.fixtureServerPorts has ${ports.length} ports, all taken: run the cases through a lane runner`);
+  return Number(ports[serverPortsTaken++]);
+}

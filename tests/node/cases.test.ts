@@ -7,6 +7,7 @@ import { parserCases } from "../cases/parser-cases.js";
 import { certificateCases } from "../cases/certificate-cases.js";
 import { tlsCases, pinCases } from "../cases/tls-cases.js";
 import { validateCases } from "../cases/validate-cases.js";
+import { serverCases } from "../cases/server-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -29,3 +30,4 @@ register("PEM certificates (shared cases)", certificateCases);
 register("TLS verification against the zoo of servers (shared cases)", [...tlsCases, ...pinCases]);
 register("tls/validate on chains from resources (shared cases)", validateCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);
+register("HTTP server on the SDK's Listener (shared cases)", serverCases);

@@ -40,6 +40,30 @@ async function refusedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * `count` ports where nothing listens, for the device's own servers (http/server cases). Below Linux's
+ * ephemeral range (32768+), so no client socket of the run takes one first; from a random base, so runs
+ * side by side rarely meet.
+ */
+async function serverPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  let candidate = 20000 + Math.floor(Math.random() * 10000);
+  for (let tries = 0; ports.length < count && tries < 1000; tries++, candidate++) {
+    const probe = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once("error", () => resolve(false));
+      probe.listen(candidate, LOOPBACK, () => resolve(true));
+    });
+    if (free) {
+      ports.push(candidate);
+      await new Promise((resolve) => probe.close(resolve));
+    }
+  }
+  if (ports.length < count)
+    throw new Error(`no ${count} free ports from 20000`);
+  return ports;
+}
+
 /** A DNS server on loopback that answers every query NXDOMAIN: names that do not exist, without the internet. */
 export async function startNxDomainServer(): Promise<{ address: string; close(): void }> {
   const socket = dgram.createSocket("udp4");
@@ -157,6 +181,7 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
       fixtureHttpsPort: String(httpsPort),
+      fixtureServerPorts: (await serverPorts(16)).join(","),
       certs: "fixture-ca.pem", // the default trust anchors (an app lists its certs/ files here)
       ...zoo.config,
     },
