@@ -1,6 +1,6 @@
 // The SDK's TLS handshake (modules/crypt/ssl/ssl_handshake.js, mapped to `ssl/sdk-handshake` by our
 // manifest) with the checks it skips, mapped as `ssl/handshake` so the SDK's record layer and Session use
-// it. Three message handlers differ; everything else is the SDK's own object.
+// it. Four message handlers differ; everything else is the SDK's own object.
 //   ServerKeyExchange: the SDK verifies its signature only when hash, algorithm and signature are all
 //     present, so a server without the certificate's key could send none and be accepted. Here the
 //     signature is required, by the leaf's key, SHA-256/384/512 with RSA or ECDSA matching that key.
@@ -11,6 +11,9 @@
 //     and the VM then dies (on the simulator: JavaScript stack overflow at 384 and 512 slots, a crash at
 //     8192); here the handshake fails with the reason. A server that only asks for a certificate
 //     (optional client auth) is refused too.
+//   ClientHello (server side, docs/server.md): the SDK digests the handshake messages buffered before the
+//     hello when it reads one, and a server has buffered none: its ClientHello handler throws reading
+//     `undefined`. Here an empty buffer stands in; the SDK then digests the ClientHello itself.
 import sdk from "ssl/sdk-handshake";
 import TLSError from "ssl/error";
 import { ECDHE_RSA } from "ssl/constants";
@@ -109,6 +112,15 @@ const certificateRequest: Handler = {
   },
 };
 
+const clientHello: Handler = {
+  ...sdk.clientHello,
+  unpacketize(session, s) {
+    const server = session as unknown as { handshakeMessages?: { getChunk(): ArrayBuffer } };
+    server.handshakeMessages ??= { getChunk: () => new ArrayBuffer(0) };
+    return sdk.clientHello.unpacketize.call(this, session, s);
+  },
+};
+
 /** The SDK's handshake protocol object, with our handlers; `netkit` tells ssl/cert we are built in. */
-const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, netkit: true });
+const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, clientHello, netkit: true });
 export default handshake;

@@ -8,6 +8,7 @@ import { HttpServer, type ServerOptions, type ServerRequest } from "http/server"
 import { HttpClient, type Response } from "http/client";
 import { HttpError } from "http/errors";
 import { ResponseParser, type ResponseHead } from "http/parser";
+import { RequestParser } from "http/request-parser";
 import { readTemperature } from "sensors/temperature";
 import { assert, deadline, equal, type TestCase } from "./harness";
 import { fixtureHost, fixturePort, serverPort } from "./fixture";
@@ -174,7 +175,67 @@ function client(): HttpClient {
   return new HttpClient({ idleTimeout: 500, maxSocketsPerOrigin: 4 });
 }
 
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** What the request parser makes of `input` pushed in the given pieces: one line per event, or the status it refused with. */
+function parseRequests(pieces: Uint8Array[]): string {
+  let out = "";
+  let inData = false; // consecutive data events are one line: chunk boundaries are the split's, not the parser's
+  const parser = new RequestParser({
+    onHead: (h) => (inData = false, out += `head ${h.method} ${h.path} ?${h.query} ${h.version} ${h.bodyKind} ${h.contentLength} keep=${h.keepAlive} [${h.headers.map(([n, v]) => `${n}=${v}`).join(";")}]\n`),
+    onData: (chunk) => {
+      out = inData ? out.slice(0, -1) + `${String.fromCharCode(...chunk)}\n` : out + `data ${String.fromCharCode(...chunk)}\n`;
+      inData = true;
+    },
+    onComplete: (trailers) => (inData = false, out += `done [${trailers.map(([n, v]) => `${n}=${v}`).join(";")}]\n`),
+  }, { maxHeaderBytes: 256, maxBodyBytes: 64 });
+  try {
+    for (let piece of pieces) {
+      while (piece.length) {
+        const used = parser.push(piece);
+        piece = piece.subarray(used);
+        if (parser.complete)
+          parser.reset();
+        else if (used === 0)
+          break;
+      }
+    }
+  }
+  catch (error) {
+    out += `refused ${(error as HttpError).status} ${(error as HttpError).code}\n`;
+  }
+  return out;
+}
+
 export const serverCases: TestCase[] = [
+  {
+    name: "server: the request parser gives the same requests, bodies and refusals for every split of the input",
+    async run() {
+      const inputs = [
+        "\r\nGET /a?x=1 HTTP/1.1\r\nHost: h\r\nX-Two: 2 \r\n\r\nPOST /b HTTP/1.0\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcPUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\ndef\r\n2\r\ngh\r\n0\r\nT: 1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nbad line\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + "x".repeat(64) + "\r\n1\r\ny\r\n0\r\n\r\n",
+        "GET /" + "a".repeat(300) + " HTTP/1.1\r\n\r\n",
+      ];
+      const expected = [
+        "head GET /a ?x=1 1.1 none -1 keep=true [host=h;x-two=2]\ndone []\nhead POST /b ? 1.0 length 3 keep=true [content-length=3;connection=keep-alive]\ndata abc\ndone []\nhead PUT /c ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata defgh\ndone [t=1]\n",
+        "refused 400 ERR_INVALID_REQUEST\n",
+        "head POST / ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata " + "x".repeat(64) + "\nrefused 413 ERR_BODY_TOO_LARGE\n",
+        "refused 414 ERR_HEADERS_TOO_LARGE\n",
+      ];
+      inputs.forEach((input, n) => {
+        const bytes = ascii(input);
+        equal(parseRequests([bytes]), expected[n], `input ${n} in one piece`);
+        for (let at = 1; at < bytes.length; at++) {
+          const result = parseRequests([bytes.subarray(0, at), bytes.subarray(at)]);
+          if (result !== expected[n])
+            equal(result, expected[n], `input ${n} split at ${at}`);
+        }
+      });
+    },
+  },
   {
     name: "server: routes by method and path: 200 with the handler's body, HEAD without it, 404, 405 with Allow",
     async run() {

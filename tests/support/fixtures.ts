@@ -5,7 +5,8 @@ import tls from "node:tls";
 import dgram from "node:dgram";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { createTestPki, type TestPki } from "./pki.js";
+import { createPrivateKey } from "node:crypto";
+import { createTestPki, issue, type TestPki } from "./pki.js";
 import { startHttpFixture } from "./http-fixture.js";
 import { startTlsZoo } from "./tls-zoo.js";
 
@@ -166,6 +167,8 @@ export async function startFixtures(): Promise<Fixtures> {
   const httpFixture = await startHttpFixture();
   const sntp = await startSntpServer(() => Math.floor(Date.now() / 1000));
   const zoo = await startTlsZoo(pki);
+  // the device's own HTTPS server (http/server cases): self-signed, RSA (the SDK's server side has RSA key exchange only)
+  const device = await issue({ subject: "CN=netkit device", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
 
   return {
     pki,
@@ -187,6 +190,8 @@ export async function startFixtures(): Promise<Fixtures> {
     },
     resources: {
       "fixture-ca.der": pki.root.der,
+      "device-cert.der": device.der,
+      "device-key.der": new Uint8Array(createPrivateKey(device.keyPem).export({ format: "der", type: "pkcs8" })),
       "fixture-ca.pem": Buffer.from(pki.root.pem),
       // a bundle as people make them: CRLF line ends, blank lines, text between the blocks
       "fixture-bundle.pem": Buffer.from(`Test roots\r\n\r\n${pki.strangerRoot.pem.replace(/\n/g, "\r\n")}\r\n\r\nsubject=CN=netkit test root\n${pki.root.pem}\n`),
