@@ -54,6 +54,9 @@ declare module "securesocket" {
     certificates?: (ArrayBuffer | Uint8Array)[];
     pins?: string[];
     report?: { code?: string; message?: string };
+    // a TLS server (our ssl/cert, docs/server.md): the chain it presents, leaf first, and the leaf's PKCS#8 key
+    serverCertificates?: (ArrayBuffer | Uint8Array)[];
+    serverKey?: ArrayBuffer | Uint8Array;
   }
   export interface SecureSocketOptions extends StreamSocketOptions {
     /** An unconnected-or-connecting Socket to run TLS over; the handshake starts on its connect message. */

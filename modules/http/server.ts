@@ -23,12 +23,16 @@
 // the server goes on serving.
 import { Listener, Socket } from "socket";
 import type { StreamSocket } from "socket";
+import SecureSocket from "securesocket";
+import type { SecureOptions } from "securesocket";
 import Timer from "timer";
 import TextEncoder from "text/encoder";
 import TextDecoder from "text/decoder";
 import { HttpError } from "./errors";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "./request-parser";
 import { headerList, serializeResponseHead, type HeaderInit } from "./serializer";
+import { certificates, privateKey } from "./tls-options";
+import { parseCertificate } from "tls/der";
 
 export interface ServerTimeouts {
   /** From a connection's accept, or a request's first byte, to the end of its head. Default 10000 ms. */
@@ -43,9 +47,21 @@ export interface ServerTimeouts {
   linger?: number;
 }
 
+type Data = ArrayBuffer | Uint8Array;
+
+/** HTTPS (docs/server.md): the SDK's TLS server side, TLS 1.2 with RSA key exchange only. */
+export interface ServerTlsOptions {
+  /** The certificate chain, leaf first: resource names (PEM, or DER ending in .der), PEM text or DER. Its key must be RSA. */
+  certificate: string | Data | (string | Data)[];
+  /** The leaf's PKCS#8 private key: a resource name, PEM text or DER. */
+  key: string | Data;
+}
+
 export interface ServerOptions {
-  /** TCP port. Default 80. */
+  /** TCP port. Default 80 (443 with `tls`). */
   port?: number;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: ServerTlsOptions;
   /** Local address to listen on (the ESP32 honours it; lin's Listener listens on every address). */
   address?: string;
   /** Connections served at once. Default 4. */
@@ -164,6 +180,7 @@ export class HttpServer {
   readonly port: number;
   readonly #address: string | undefined;
   readonly #settings: Settings;
+  readonly #secure: SecureOptions | undefined;
   readonly #onError: (error: HttpError) => void;
   readonly #routes = new Map<string, Map<string, Handler>>();
   #listener: Listener | undefined;
@@ -175,7 +192,8 @@ export class HttpServer {
   readonly #stats = { accepted: 0, responses: 0, rejected: 0, badRequests: 0 };
 
   constructor(options: ServerOptions = {}) {
-    this.port = positive(options.port, 80, "port");
+    this.port = positive(options.port, options.tls ? 443 : 80, "port");
+    this.#secure = options.tls ? secureOptions(options.tls) : undefined;
     if (this.port > 65535)
       throw misuse(`port ${this.port} is beyond 65535`);
     this.#address = options.address;
@@ -258,13 +276,15 @@ export class HttpServer {
     let socket: StreamSocket;
     try {
       socket = new Socket({ listener: this.#listener! } as never) as unknown as StreamSocket;
+      if (this.#secure) // the handshake starts with the client's hello; message 1 when it is done
+        socket = new SecureSocket({ sock: socket, secure: this.#secure }) as unknown as StreamSocket;
     }
     catch (error) {
       this.#onError(new HttpError("ERR_SOCKET", `accept failed: ${error instanceof Error ? error.message : String(error)}`));
       return;
     }
     this.#stats.accepted++;
-    const connection = new ServerConnection(this.#nextId++, socket, this.#settings, this.#hooks);
+    const connection = new ServerConnection(this.#nextId++, socket, this.#settings, this.#hooks, !this.#secure);
     if (this.#state === "closed")
       connection.destroy();
     else if (this.#active.size < this.#settings.maxConnections) {
@@ -274,6 +294,10 @@ export class HttpServer {
     else if (this.#waiting.length < this.#settings.queue) {
       this.#waiting.push(connection);
       connection.wait();
+    }
+    else if (this.#secure) { // a 503 over TLS would cost a whole RSA handshake: just close
+      this.#stats.rejected++;
+      connection.destroy();
     }
     else
       connection.reject(503, "the server is busy", "busy");
@@ -330,6 +354,31 @@ export class HttpServer {
   }
 }
 
+/** SecureSocket's `secure` for a server, read by our ssl/cert. Throws ERR_SERVER_USAGE. */
+function secureOptions(tls: ServerTlsOptions): SecureOptions {
+  let chain: ArrayBuffer[];
+  let key: ArrayBuffer;
+  try {
+    chain = ([] as (string | Data)[]).concat(tls.certificate).flatMap((source) => certificates(source));
+    key = privateKey(tls.key);
+  }
+  catch (error) {
+    throw misuse(`tls: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!chain.length)
+    throw misuse("tls.certificate holds no certificate");
+  let type: string;
+  try {
+    type = parseCertificate(new Uint8Array(chain[0])).key.type;
+  }
+  catch (error) {
+    throw misuse(`tls.certificate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (type !== "rsa") // the SDK serves RSA key exchange only (its server side has no ECDHE)
+    throw misuse(`tls.certificate has a ${type} key; the SDK's TLS server needs an RSA one`);
+  return { protocolVersion: 0x303, cache: false, serverCertificates: chain, serverKey: key };
+}
+
 interface ConnectionHooks {
   route(request: ServerRequest): Handler | ServerResponse;
   error(error: HttpError): void;
@@ -358,9 +407,12 @@ class ServerConnection {
   #bodyBytes = 0;
   #served = 0;
   #keepAlive = false;
+  /** False until a TLS handshake completes: nothing may be written before. */
+  #ready: boolean;
 
-  constructor(id: number, socket: StreamSocket, settings: Settings, hooks: ConnectionHooks) {
+  constructor(id: number, socket: StreamSocket, settings: Settings, hooks: ConnectionHooks, ready: boolean) {
     this.#id = id;
+    this.#ready = ready;
     this.#socket = socket;
     this.#settings = settings;
     this.#hooks = hooks;
@@ -380,6 +432,10 @@ class ServerConnection {
           this.#receive();
         else if (message === 3)
           this.#flush();
+        else if (message === 1) { // TLS: the handshake is done
+          this.#ready = true;
+          this.#flush();
+        }
         else if (message < 0)
           this.destroy();
       }
@@ -686,7 +742,7 @@ class ServerConnection {
 
   #flush(): void {
     const socket = this.#socket;
-    if (this.#state === CLOSED)
+    if (this.#state === CLOSED || !this.#ready)
       return;
     try {
       while (this.#out.length) {

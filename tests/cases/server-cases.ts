@@ -528,4 +528,39 @@ export const serverCases: TestCase[] = [
       usage(() => closed.listen(), "listen() after close()");
     },
   },
+  {
+    name: "server (https): with tls, /temperature is served over TLS 1.2 with a self-signed certificate the client verifies",
+    async run() {
+      await withServer({ tls: { certificate: "device-cert.der", key: "device-key.der" } }, async (server, base) => {
+        const https = client();
+        const url = base.replace("http:", "https:");
+        const verified = await https.request(url + "/temperature", { tls: { ca: "device-cert.der" }, timeouts: { connect: 30000 } });
+        equal(verified.status, 200, "status, verified against the device's own certificate");
+        const reading = await verified.json() as { unit: string };
+        equal(reading.unit, "C", "unit");
+        const again = await (await https.request(url + "/echo?2", { tls: { ca: "device-cert.der" } })).json() as { connection: number };
+        equal(again.connection, 1, "the second request on the same TLS connection (keep-alive)");
+        https.close();
+        const untrusted = client();
+        let refused: unknown;
+        try {
+          await untrusted.request(url + "/", { timeouts: { connect: 30000 } }); // default trust: the fixture CA only
+        }
+        catch (error) {
+          refused = error;
+        }
+        assert(refused instanceof HttpError && refused.code === "ERR_TLS_UNTRUSTED", `with the default roots: ${String(refused)}`);
+        untrusted.close();
+        equal(server.stats.accepted, 2, "connections");
+      });
+      let misuse: unknown;
+      try {
+        new HttpServer({ tls: { certificate: "no-such.pem", key: "device-key.der" } });
+      }
+      catch (error) {
+        misuse = error;
+      }
+      assert(misuse instanceof HttpError && misuse.code === "ERR_SERVER_USAGE", `a missing certificate resource: ${String(misuse)}`);
+    },
+  },
 ];

@@ -11,7 +11,6 @@ import { certificateCases } from "testing/certificate-cases";
 import { tlsCases, pinCases } from "testing/tls-cases";
 import { validateCases } from "testing/validate-cases";
 import { serverCases } from "testing/server-cases";
-import { httpsServerCases } from "testing/https-server-cases";
 
 /** One case that hangs fails alone instead of stalling the run. */
 const CASE_DEADLINE_MS = 60000;
@@ -43,4 +42,4 @@ async function runAll(cases: TestCase[]): Promise<void> {
 }
 
 trace("CASE BEGIN\n");
-runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases, ...serverCases, ...httpsServerCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));
+runAll([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases, ...serverCases]).catch((error: unknown) => trace(`CASE ABORT ${String(error)}\n`));

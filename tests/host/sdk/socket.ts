@@ -149,8 +149,11 @@ export class Socket {
     return !this.#done;
   });
   #ended = false;
+  /** Made by `new Socket({listener})`: a SecureSocket over it is the server side. */
+  readonly accepted: boolean;
 
   constructor(dictionary: SocketDictionary) {
+    this.accepted = !!dictionary.listener;
     if (dictionary.kind && dictionary.kind !== "TCP")
       throw new Error(`host runtime: ${dictionary.kind} sockets are not implemented`);
     counters.sockets++;
