@@ -125,6 +125,15 @@ declare module "ssl/sdk-handshake" {
   const handshake: { serverKeyExchange: SdkHandler; serverHello: SdkHandler; certificateRequest: SdkHandler; clientHello: SdkHandler } & Record<string, unknown>;
   export default handshake;
 }
+declare module "ssl/stream" {
+  export default class SSLStream {
+    constructor(buffer?: ArrayBuffer | Uint8Array);
+    writeChar(c: number): void;
+    writeChars(v: number, n: number): void;
+    writeChunk(a: ArrayBuffer | Uint8Array): void;
+    getChunk(): Uint8Array;
+  }
+}
 declare module "ssl/handshake" {
   const handshake: object;
   export default handshake;

@@ -5,7 +5,7 @@ export function fixtureHost(): string {
   return String(config.fixtureHost ?? "127.0.0.1");
 }
 
-export function fixturePort(name: "Echo" | "Banner" | "Counter" | "Refused" | "Tls" | "Stranger" | "Sntp" | "Http" | "Silent" | "Https"): number {
+export function fixturePort(name: "Echo" | "Banner" | "Counter" | "Refused" | "Tls" | "Stranger" | "Sntp" | "Http" | "Silent" | "Https" | "Probe"): number {
   const port = Number(config[`fixture${name}Port`]);
   if (!(port > 0))
     throw new Error(`config.fixture${name}Port is not set: run the cases through a lane runner`);

@@ -541,6 +541,14 @@ export const serverCases: TestCase[] = [
         const again = await (await https.request(url + "/echo?2", { tls: { ca: "device-cert.der" } })).json() as { connection: number };
         equal(again.connection, 1, "the second request on the same TLS connection (keep-alive)");
         https.close();
+        // an OpenSSL client (Node's https with its defaults, in the runner) against the same server
+        const port = portOf(base);
+        const probe = await (await client().request(`http://${fixtureHost()}:${fixturePort("Probe")}/?port=${port}`, { timeouts: { headers: 30000 } })).json() as { status?: number; protocol?: string; cipher?: string; body?: string; error?: string };
+        assert(!probe.error, `OpenSSL client: ${probe.error}`);
+        equal(probe.status, 200, "status seen by the OpenSSL client");
+        equal(probe.protocol, "TLSv1.2", "protocol seen by the OpenSSL client");
+        equal(probe.cipher, "AES128-SHA", "suite (static RSA: the SDK's server side has no ECDHE)");
+        assert(probe.body?.includes('"unit":"C"'), `body ${probe.body}`);
         const untrusted = client();
         let refused: unknown;
         try {
@@ -551,7 +559,7 @@ export const serverCases: TestCase[] = [
         }
         assert(refused instanceof HttpError && refused.code === "ERR_TLS_UNTRUSTED", `with the default roots: ${String(refused)}`);
         untrusted.close();
-        equal(server.stats.accepted, 2, "connections");
+        equal(server.stats.accepted, 3, "connections");
       });
       let misuse: unknown;
       try {

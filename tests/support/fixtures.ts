@@ -4,6 +4,7 @@ import net from "node:net";
 import tls from "node:tls";
 import dgram from "node:dgram";
 import https from "node:https";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createPrivateKey } from "node:crypto";
 import { createTestPki, issue, type TestPki } from "./pki.js";
@@ -169,6 +170,21 @@ export async function startFixtures(): Promise<Fixtures> {
   const zoo = await startTlsZoo(pki);
   // the device's own HTTPS server (http/server cases): self-signed, RSA (the SDK's server side has RSA key exchange only)
   const device = await issue({ subject: "CN=netkit device", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+  // GET /?port=N: an OpenSSL client (Node's https, default options) fetches /temperature from the device's
+  // HTTPS server on port N, trusting the device's certificate, and reports what it saw
+  const probe = await start(http.createServer((request, response) => {
+    const port = Number(new URL(request.url ?? "/", "http://x").searchParams.get("port"));
+    const answer = (result: object) => response.end(JSON.stringify(result));
+    const outgoing = https.get({ host: LOOPBACK, port, path: "/temperature", ca: device.pem, agent: false, timeout: 20000 }, (reply) => {
+      const socket = reply.socket as tls.TLSSocket;
+      const seen = { status: reply.statusCode, protocol: socket.getProtocol(), cipher: socket.getCipher().name, body: "" };
+      reply.setEncoding("utf8");
+      reply.on("data", (chunk: string) => (seen.body += chunk));
+      reply.on("end", () => answer(seen));
+    });
+    outgoing.on("timeout", () => outgoing.destroy(new Error("no answer within 20 s")));
+    outgoing.on("error", (error) => answer({ error: error.message }));
+  }) as unknown as net.Server);
 
   return {
     pki,
@@ -184,6 +200,7 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
       fixtureHttpsPort: String(httpsPort),
+      fixtureProbePort: String(probe),
       fixtureServerPorts: (await serverPorts(16)).join(","),
       certs: "fixture-ca.pem", // the default trust anchors (an app lists its certs/ files here)
       ...zoo.config,

@@ -283,10 +283,11 @@ export default class SecureSocket {
     this.#done = true;
     if (this.#stream)
       counters.sockets--;
-    this.#sock?.close();
     const stream = this.#stream;
     this.#stream = undefined;
-    if (stream) {
+    if (!stream)
+      this.#sock?.close();
+    else { // TLS ends the TCP connection after what was written (closing that first would lose it)
       stream.end(() => stream.destroy());
       setTimeout(() => stream.destroy(), 1000).unref();
     }
