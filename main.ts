@@ -1,5 +1,7 @@
 // The firmware app: join WiFi, set the clock, fetch each URL of config.urls and trace what happened.
-// Failures are traced with their codes and never stop the app.
+// With config.server (a port), it also serves /temperature and / over HTTP, side by side with the fetches:
+// both are event-driven, so neither waits for the other. Failures are traced with their codes and never
+// stop the app.
 import config from "mc/config";
 import Net from "net";
 import { HttpError, request, type RequestOptions } from "http/client";
@@ -9,6 +11,8 @@ import { CertificateError } from "tls/certificates";
 import Timer from "timer";
 import Instrumentation from "instrumentation";
 import { describeHttpStats } from "http/stats";
+import { HttpServer } from "http/server";
+import { readTemperature } from "sensors/temperature";
 
 /** One entry of config.urls: a URL, or a URL with how to verify it. */
 type Target = string | { url: string; verify?: boolean; ca?: string };
@@ -112,6 +116,25 @@ async function fetchOne(target: Target): Promise<boolean> {
   }
 }
 
+/** Starts the server on config.server's port (0 or absent: none). Returns it, or undefined. */
+function serve(): HttpServer | undefined {
+  const port = Number(config.server ?? 0);
+  if (!port)
+    return undefined;
+  const server = new HttpServer({ port });
+  server.route("GET", "/temperature", () => ({ json: readTemperature() }));
+  server.route("GET", "/", () => ({ body: "netkit: GET /temperature\n" }));
+  try {
+    server.listen();
+    trace(`main: serving http on port ${port}: GET /temperature\n`);
+    return server;
+  }
+  catch (error) {
+    trace(`main: ${describe(error)}\n`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   trace("main: starting\n");
   try {
@@ -120,6 +143,7 @@ async function main(): Promise<void> {
   catch (error) {
     trace(`main: no network: ${describe(error)}\n`);
   }
+  serve(); // from here on it answers requests while the fetches below go on
   try {
     await setTime();
   }

@@ -54,6 +54,9 @@ declare module "securesocket" {
     certificates?: (ArrayBuffer | Uint8Array)[];
     pins?: string[];
     report?: { code?: string; message?: string };
+    // a TLS server (our ssl/cert, docs/server.md): the chain it presents, leaf first, and the leaf's PKCS#8 key
+    serverCertificates?: (ArrayBuffer | Uint8Array)[];
+    serverKey?: ArrayBuffer | Uint8Array;
   }
   export interface SecureSocketOptions extends StreamSocketOptions {
     /** An unconnected-or-connecting Socket to run TLS over; the handshake starts on its connect message. */
@@ -119,8 +122,17 @@ declare module "ssl/sdk-handshake" {
     unpacketize(session: object, s: object, msgType?: number): unknown;
     packetize(session: object, ...args: unknown[]): unknown;
   }
-  const handshake: { serverKeyExchange: SdkHandler; serverHello: SdkHandler; certificateRequest: SdkHandler } & Record<string, unknown>;
+  const handshake: { serverKeyExchange: SdkHandler; serverHello: SdkHandler; certificateRequest: SdkHandler; clientHello: SdkHandler } & Record<string, unknown>;
   export default handshake;
+}
+declare module "ssl/stream" {
+  export default class SSLStream {
+    constructor(buffer?: ArrayBuffer | Uint8Array);
+    writeChar(c: number): void;
+    writeChars(v: number, n: number): void;
+    writeChunk(a: ArrayBuffer | Uint8Array): void;
+    getChunk(): Uint8Array;
+  }
 }
 declare module "ssl/handshake" {
   const handshake: object;

@@ -19,22 +19,28 @@ export type HttpErrorCode =
   | "ERR_TOO_MANY_REDIRECTS"
   | "ERR_REDIRECT_DOWNGRADE"
   | "ERR_INVALID_REQUEST"
-  | "ERR_SOCKET";
+  | "ERR_SOCKET"
+  // the server (http/server)
+  | "ERR_SERVER_USAGE"
+  | "ERR_SERVER_LISTEN";
 
 /** The phase a request was in when it failed. */
-export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect";
+export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect" | "handler";
 
 export class HttpError extends Error {
   override name = "HttpError";
   readonly code: HttpErrorCode;
   readonly phase?: HttpPhase;
   readonly host?: string;
-  constructor(code: HttpErrorCode, message: string, details?: { phase?: HttpPhase; host?: string }) {
+  /** The status a server answers with when a request fails this way (400, 408, 413, 431, …). */
+  readonly status?: number;
+  constructor(code: HttpErrorCode, message: string, details?: { phase?: HttpPhase; host?: string; status?: number }) {
     const where = details?.host ? `${details.host}${details.phase ? ` (${details.phase})` : ""}: ` : "";
     super(`${code}: ${where}${message}`);
     this.code = code;
     this.phase = details?.phase;
     this.host = details?.host;
+    this.status = details?.status;
   }
 }
 

@@ -68,7 +68,7 @@ const COLON = 58;
 const SEMICOLON = 59;
 
 /** RFC 9110 tchar, by byte value (0 beyond 127). */
-const TOKEN = new Uint8Array(256);
+export const TOKEN = new Uint8Array(256);
 for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
 for (let c = 65; c <= 90; c++) TOKEN[c] = 1;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
@@ -90,7 +90,7 @@ function invalid(reason: string): HttpError {
  * Latin-1 decode of src[start, end). In slices of 32: every argument of `apply` takes a slot of the XS
  * stack, which is 384 slots by default (256-byte slices overflowed it on the simulator).
  */
-function latin1(src: Uint8Array, start: number, end: number): string {
+export function latin1(src: Uint8Array, start: number, end: number): string {
   let out = "";
   while (start < end) {
     const stop = end - start > 32 ? start + 32 : end;
@@ -110,7 +110,7 @@ function trimOWS(s: string): string {
 }
 
 /** The elements of a comma-separated field value list, trimmed, empty elements dropped, lower-cased. */
-function listTokens(values: string[]): string[] {
+export function listTokens(values: string[]): string[] {
   const out: string[] = [];
   for (const value of values)
     for (const element of value.indexOf(",") < 0 ? [value] : value.split(",")) {
@@ -130,7 +130,7 @@ function controlReason(c: number, where: string): string {
 }
 
 /** Validates and decodes a field line (header or trailer) src[start, end) (line ending removed). */
-function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
+export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
   const first = src[start];
   if (first === SP || first === HTAB)
     throw invalid(`obsolete line folding in ${where}`);
@@ -634,7 +634,7 @@ export class ResponseParser {
 }
 
 /** The one value of Content-Length fields: every element 1*DIGIT (at most 15) and all equal. */
-function parseContentLength(values: string[]): number {
+export function parseContentLength(values: string[]): number {
   let result = -1;
   for (const value of values)
     for (const element of value.indexOf(",") < 0 ? [value] : value.split(",")) {

@@ -39,7 +39,8 @@ const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 const decoded = new Map<string, ArrayBuffer[]>(); // resource name or PEM text → DER, decoded once
 const warned = new Set<string>();
 
-function certificates(source: string | Data): ArrayBuffer[] {
+/** Certificates as DER: a resource name (PEM, or DER when it ends in .der), PEM text, or DER. */
+export function certificates(source: string | Data): ArrayBuffer[] {
   if (typeof source !== "string")
     return [source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source];
   let found = decoded.get(source);
@@ -50,7 +51,8 @@ function certificates(source: string | Data): ArrayBuffer[] {
   return found;
 }
 
-function privateKey(source: string | Data): ArrayBuffer {
+/** A PKCS#8 private key as DER: a resource name, PEM text, or DER. */
+export function privateKey(source: string | Data): ArrayBuffer {
   if (typeof source !== "string")
     return source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source;
   return source.includes("-----BEGIN") ? pemToDer(source, "tls.clientKey", "PRIVATE KEY")[0] : loadPem(source, "PRIVATE KEY")[0];

@@ -14,6 +14,9 @@ import { report } from "tls/report";
 interface Options extends VerifyOptions {
   clientCertificates?: Der[];
   clientKey?: Der;
+  /** Server side (our addition; docs/server.md): the chain a TLS server presents, leaf first, and its PKCS#8 key. */
+  serverCertificates?: Der[];
+  serverKey?: Der;
 }
 
 export default class CertificateManager {
@@ -24,13 +27,18 @@ export default class CertificateManager {
     this.#options = options;
   }
 
-  /** Server side (the SDK's convention): the certificate a TLS server presents. */
+  /** Server side: `serverCertificates`, else the SDK's convention (a resource "srvcert.der"). */
   getCerts(): ArrayBuffer[] {
+    const own = this.#options.serverCertificates;
+    if (own?.length)
+      return own.map((der) => bytes(der).slice().buffer as ArrayBuffer);
     return [new Resource("srvcert.der").slice(0)];
   }
 
-  /** The public key of the peer's certificate, or our private key for a client certificate. */
-  getKey(cert: Der): unknown {
+  /** The public key of the peer's certificate, our private key for a client certificate, or (no argument) the server's key. */
+  getKey(cert?: Der): unknown {
+    if (cert === undefined)
+      return this.#options.serverKey ? PKCS8.parse(bytes(this.#options.serverKey)) : undefined;
     for (const known of this.#registered) {
       if (sameBytes(bytes(known), bytes(cert)))
         return X509.decodeSPKI(bytes(known));

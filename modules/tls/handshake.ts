@@ -1,6 +1,6 @@
 // The SDK's TLS handshake (modules/crypt/ssl/ssl_handshake.js, mapped to `ssl/sdk-handshake` by our
 // manifest) with the checks it skips, mapped as `ssl/handshake` so the SDK's record layer and Session use
-// it. Three message handlers differ; everything else is the SDK's own object.
+// it. Four message handlers differ; everything else is the SDK's own object.
 //   ServerKeyExchange: the SDK verifies its signature only when hash, algorithm and signature are all
 //     present, so a server without the certificate's key could send none and be accepted. Here the
 //     signature is required, by the leaf's key, SHA-256/384/512 with RSA or ECDSA matching that key.
@@ -11,7 +11,14 @@
 //     and the VM then dies (on the simulator: JavaScript stack overflow at 384 and 512 slots, a crash at
 //     8192); here the handshake fails with the reason. A server that only asks for a certificate
 //     (optional client auth) is refused too.
+//   ClientHello and ServerHello (server side, docs/server.md): the SDK digests the handshake messages
+//     buffered before the hello when it reads one, and a server has buffered none: its ClientHello handler
+//     throws reading `undefined`. Here an empty buffer stands in; the SDK then digests the ClientHello
+//     itself. And its ServerHello has no extensions, so OpenSSL 3 clients refuse it ("unsafe legacy
+//     renegotiation disabled"): when the client signals RFC 5746 (the renegotiation_info extension or the
+//     SCSV), ours carries the empty renegotiation_info (the SDK never renegotiates).
 import sdk from "ssl/sdk-handshake";
+import SSLStream from "ssl/stream";
 import TLSError from "ssl/error";
 import { ECDHE_RSA } from "ssl/constants";
 import { verifySignature } from "tls/signature";
@@ -89,16 +96,6 @@ const serverKeyExchange: Handler = {
   },
 };
 
-const serverHello: Handler = {
-  ...sdk.serverHello,
-  unpacketize(session, s) {
-    const result = sdk.serverHello.unpacketize.call(this, session, s);
-    if (session.alert)
-      refuse(session, "the server's TLS version is below the minimum asked for (protocol_version)");
-    return result;
-  },
-};
-
 const certificateRequest: Handler = {
   ...sdk.certificateRequest,
   unpacketize(session, s) {
@@ -109,6 +106,109 @@ const certificateRequest: Handler = {
   },
 };
 
+interface ServerSession {
+  handshakeMessages?: { getChunk(): ArrayBuffer };
+  protocolVersion: number;
+  serverSessionID?: ArrayBuffer;
+  serverRandom: ArrayBuffer;
+  chosenCipher: { value: number[] };
+  compressionMethod: number;
+  /** The client signalled RFC 5746 secure renegotiation. */
+  netkitRenegotiationInfo?: boolean;
+  traceProtocol(protocol: object): void;
+}
+
+const RENEGOTIATION_INFO = 0xff01;
+const SERVER_HELLO = 2;
+
+const clientHello: Handler = {
+  ...sdk.clientHello,
+  unpacketize(session, s) {
+    const server = session as unknown as ServerSession;
+    server.handshakeMessages ??= { getChunk: () => new ArrayBuffer(0) };
+    // The SDK reads version, random, session id, the suites (a 2-byte length, then a readChar per byte)
+    // and compression methods, and leaves the extensions: record the suites as they go by.
+    const chars: number[] = [];
+    const lengths: number[] = [];
+    const recorder: Stream & { bytesAvailable: number } = {
+      readChar: () => {
+        const c = s.readChar();
+        chars.push(c);
+        return c;
+      },
+      readChars: (n: number) => {
+        const v = s.readChars(n);
+        lengths.push(v);
+        return v;
+      },
+      readChunk: (n: number) => s.readChunk(n),
+      get bytesAvailable() {
+        return (s as unknown as { bytesAvailable: number }).bytesAvailable;
+      },
+    };
+    const result = sdk.clientHello.unpacketize.call(this, session, recorder);
+    const suites = chars.slice(1, 1 + (lengths[1] ?? 0)); // after the session id length
+    let signalled = false;
+    for (let i = 0; i + 1 < suites.length; i += 2)
+      if (suites[i] === 0x00 && suites[i + 1] === 0xff) // TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+        signalled = true;
+    const rest = recorder.bytesAvailable;
+    if (rest >= 2) {
+      let left = Math.min(s.readChars(2), rest - 2);
+      while (left >= 4) {
+        const type = s.readChars(2);
+        const size = s.readChars(2);
+        if (size > left - 4)
+          break;
+        if (size)
+          s.readChunk(size);
+        if (type === RENEGOTIATION_INFO)
+          signalled = true;
+        left -= 4 + size;
+      }
+    }
+    server.netkitRenegotiationInfo = signalled;
+    return result;
+  },
+};
+
+const serverHello: Handler & { packetize(this: Handler, session: Session): unknown } = {
+  ...sdk.serverHello,
+  unpacketize(session, s) {
+    const result = sdk.serverHello.unpacketize.call(this, session, s);
+    if (session.alert)
+      refuse(session, "the server's TLS version is below the minimum asked for (protocol_version)");
+    return result;
+  },
+  packetize(session) {
+    const server = session as unknown as ServerSession;
+    if (!server.netkitRenegotiationInfo)
+      return sdk.serverHello.packetize.call(this, session);
+    server.traceProtocol(this);
+    // as the SDK's helloProtocol.packetize for a server_hello, then the extensions
+    const s = new SSLStream();
+    s.writeChars(server.protocolVersion, 2);
+    const random = (sdk.helloProtocol as { random: { serialize(): ArrayBuffer } }).random.serialize();
+    server.serverRandom = random;
+    s.writeChunk(random);
+    const id = server.serverSessionID;
+    if (!id || !id.byteLength)
+      s.writeChar(0);
+    else {
+      s.writeChar(id.byteLength);
+      s.writeChunk(id);
+    }
+    s.writeChar(server.chosenCipher.value[0]);
+    s.writeChar(server.chosenCipher.value[1]);
+    s.writeChar(server.compressionMethod);
+    s.writeChars(5, 2);                  // extensions: renegotiation_info, empty (RFC 5746 3.6)
+    s.writeChars(RENEGOTIATION_INFO, 2);
+    s.writeChars(1, 2);
+    s.writeChar(0);
+    return (sdk.packetize as (session: object, msgType: number, body: SSLStream) => unknown).call(sdk, session, SERVER_HELLO, s);
+  },
+};
+
 /** The SDK's handshake protocol object, with our handlers; `netkit` tells ssl/cert we are built in. */
-const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, netkit: true });
+const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, clientHello, netkit: true });
 export default handshake;

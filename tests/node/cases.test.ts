@@ -9,6 +9,7 @@ import { tlsCases, pinCases } from "../cases/tls-cases.js";
 import { validateCases } from "../cases/validate-cases.js";
 import { memoryCases } from "../cases/memory-cases.js";
 import { statsCases } from "../cases/stats-cases.js";
+import { serverCases } from "../cases/server-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -33,3 +34,4 @@ register("tls/validate on chains from resources (shared cases)", validateCases);
 register("SDK built-ins: timer, Resource, config, data modules (shared cases)", sdkCases);
 register("HTTP client counters (shared cases)", statsCases);
 register("Memory of a plain GET, a verified HTTPS GET and keep-alive reuse (shared cases)", memoryCases);
+register("HTTP server on the SDK's Listener (shared cases)", serverCases);

@@ -10,5 +10,6 @@ import { certificateCases } from "testing/certificate-cases";
 import { tlsCases, pinCases } from "testing/tls-cases";
 import { validateCases } from "testing/validate-cases";
 import { statsCases } from "testing/stats-cases";
+import { serverCases } from "testing/server-cases";
 
-runCases([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...statsCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases]);
+runCases([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...statsCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases, ...serverCases]);

@@ -4,8 +4,10 @@ import net from "node:net";
 import tls from "node:tls";
 import dgram from "node:dgram";
 import https from "node:https";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTestPki, type TestPki } from "./pki.js";
+import { createPrivateKey } from "node:crypto";
+import { createTestPki, issue, type TestPki } from "./pki.js";
 import { startHttpFixture } from "./http-fixture.js";
 import { startTlsZoo } from "./tls-zoo.js";
 
@@ -38,6 +40,30 @@ async function refusedPort(): Promise<number> {
   const port = await listen(server);
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * `count` ports where nothing listens, for the device's own servers (http/server cases). Below Linux's
+ * ephemeral range (32768+), so no client socket of the run takes one first; from a random base, so runs
+ * side by side rarely meet.
+ */
+async function serverPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  let candidate = 20000 + Math.floor(Math.random() * 10000);
+  for (let tries = 0; ports.length < count && tries < 1000; tries++, candidate++) {
+    const probe = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once("error", () => resolve(false));
+      probe.listen(candidate, LOOPBACK, () => resolve(true));
+    });
+    if (free) {
+      ports.push(candidate);
+      await new Promise((resolve) => probe.close(resolve));
+    }
+  }
+  if (ports.length < count)
+    throw new Error(`no ${count} free ports from 20000`);
+  return ports;
 }
 
 /** A DNS server on loopback that answers every query NXDOMAIN: names that do not exist, without the internet. */
@@ -144,6 +170,23 @@ export async function startFixtures(): Promise<Fixtures> {
   const httpFixture = await startHttpFixture();
   const sntp = await startSntpServer(() => Math.floor(Date.now() / 1000));
   const zoo = await startTlsZoo(pki);
+  // the device's own HTTPS server (http/server cases): self-signed, RSA (the SDK's server side has RSA key exchange only)
+  const device = await issue({ subject: "CN=netkit device", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+  // GET /?port=N: an OpenSSL client (Node's https, default options) fetches /temperature from the device's
+  // HTTPS server on port N, trusting the device's certificate, and reports what it saw
+  const probe = await start(http.createServer((request, response) => {
+    const port = Number(new URL(request.url ?? "/", "http://x").searchParams.get("port"));
+    const answer = (result: object) => response.end(JSON.stringify(result));
+    const outgoing = https.get({ host: LOOPBACK, port, path: "/temperature", ca: device.pem, agent: false, timeout: 20000 }, (reply) => {
+      const socket = reply.socket as tls.TLSSocket;
+      const seen = { status: reply.statusCode, protocol: socket.getProtocol(), cipher: socket.getCipher().name, body: "" };
+      reply.setEncoding("utf8");
+      reply.on("data", (chunk: string) => (seen.body += chunk));
+      reply.on("end", () => answer(seen));
+    });
+    outgoing.on("timeout", () => outgoing.destroy(new Error("no answer within 20 s")));
+    outgoing.on("error", (error) => answer({ error: error.message }));
+  }) as unknown as net.Server);
 
   return {
     pki,
@@ -159,11 +202,15 @@ export async function startFixtures(): Promise<Fixtures> {
       fixtureHttpPort: String(httpFixture.port),
       fixtureSilentPort: String(silent),
       fixtureHttpsPort: String(httpsPort),
+      fixtureProbePort: String(probe),
+      fixtureServerPorts: (await serverPorts(16)).join(","),
       certs: "fixture-ca.pem", // the default trust anchors (an app lists its certs/ files here)
       ...zoo.config,
     },
     resources: {
       "fixture-ca.der": pki.root.der,
+      "device-cert.der": device.der,
+      "device-key.der": new Uint8Array(createPrivateKey(device.keyPem).export({ format: "der", type: "pkcs8" })),
       "fixture-ca.pem": Buffer.from(pki.root.pem),
       // a bundle as people make them: CRLF line ends, blank lines, text between the blocks
       "fixture-bundle.pem": Buffer.from(`Test roots\r\n\r\n${pki.strangerRoot.pem.replace(/\n/g, "\r\n")}\r\n\r\nsubject=CN=netkit test root\n${pki.root.pem}\n`),

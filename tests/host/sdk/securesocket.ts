@@ -28,6 +28,8 @@ interface SecureOptions extends VerifyOptions {
   clientCertificates?: Der[];
   tls_max_fragment_length?: number;
   trace?: boolean;
+  serverCertificates?: Der[];
+  serverKey?: Der;
 }
 interface SecureDictionary {
   host?: string;
@@ -41,6 +43,8 @@ const TLS_OVERHEAD = 128;
 /** What the SDK's client offers (modules/crypt/ssl/ssl_ciphersuites.js), DHE off as in our manifest. */
 const SDK_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:" +
   "AES128-GCM-SHA256:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA";
+/** What the SDK's TLS server can serve, in its order (static RSA key exchange: its server side has no ECDHE). */
+const SDK_SERVER_CIPHERS = "AES128-SHA:AES256-SHA:AES128-SHA256:AES256-SHA256";
 const versions: Record<number, tls.SecureVersion> = { 0x301: "TLSv1", 0x302: "TLSv1.1", 0x303: "TLSv1.2" };
 
 function bytes(der: Der): Buffer {
@@ -156,6 +160,10 @@ export default class SecureSocket {
     this.#cache = dictionary.secure?.cache !== false;
     const sock = dictionary.sock ?? new Socket(dictionary);
     this.#sock = sock;
+    if (sock.accepted) {
+      this.#serve(sock.detach()!, dictionary.secure ?? {});
+      return;
+    }
     sock.callback = (message: number) => {
       if (this.#done)
         return;
@@ -198,6 +206,43 @@ export default class SecureSocket {
     });
   }
 
+  /**
+   * The server side, over a Socket a Listener accepted (docs/server.md): as the SDK's, TLS 1.2 with RSA key
+   * exchange only, its first suite the client offers (AES128-SHA first), the chain and key from
+   * `serverCertificates`/`serverKey`. Without them the SDK fails at the client's hello (no "srvcert.der").
+   */
+  #serve(raw: net.Socket, secure: SecureOptions): void {
+    counters.sockets++;
+    if (!secure.serverCertificates?.length || !secure.serverKey) {
+      raw.once("data", () => this.#end(-2));
+      this.#stream = new tls.TLSSocket(raw); // never used: close() ends it
+      return;
+    }
+    const context = tls.createSecureContext({
+      cert: secure.serverCertificates.map(pem).join(""),
+      key: createPrivateKey({ key: bytes(secure.serverKey), format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }),
+      ciphers: SDK_SERVER_CIPHERS,
+      honorCipherOrder: true,
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.2",
+    });
+    const stream = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    this.#stream = stream;
+    stream.once("secure", () => {
+      this.#handshaking = false;
+      if (!this.#done)
+        invokeCallback(this, 1);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (this.#done)
+        return;
+      counters.bytesRead += chunk.length;
+      this.#delivery.push(chunk);
+    });
+    stream.on("end", () => this.#end(-1));
+    stream.on("error", (error: NodeJS.ErrnoException) => this.#end(error.code === "ECONNRESET" ? -1 : -2));
+  }
+
   #end(message: number): void {
     if (this.#done)
       return;
@@ -238,10 +283,11 @@ export default class SecureSocket {
     this.#done = true;
     if (this.#stream)
       counters.sockets--;
-    this.#sock?.close();
     const stream = this.#stream;
     this.#stream = undefined;
-    if (stream) {
+    if (!stream)
+      this.#sock?.close();
+    else { // TLS ends the TCP connection after what was written (closing that first would lose it)
       stream.end(() => stream.destroy());
       setTimeout(() => stream.destroy(), 1000).unref();
     }

@@ -149,15 +149,18 @@ export class Socket {
     return !this.#done;
   });
   #ended = false;
+  /** Made by `new Socket({listener})`: a SecureSocket over it is the server side. */
+  readonly accepted: boolean;
 
   constructor(dictionary: SocketDictionary) {
+    this.accepted = !!dictionary.listener;
     if (dictionary.kind && dictionary.kind !== "TCP")
       throw new Error(`host runtime: ${dictionary.kind} sockets are not implemented`);
     counters.sockets++;
     if (dictionary.listener) {
       const stream = dictionary.listener.takePending();
       if (!stream)
-        throw new Error("no pending connection");
+        throw new Error("no socket available from listener");
       this.#attach(stream);
       this.#connected = true;
       return;
@@ -269,35 +272,49 @@ export class Socket {
   }
 }
 
+/**
+ * The SDK's Listener (documentation/network/network.md), as its Linux build behaves (modules/network/
+ * socket/lin/modSocket.c; docs/sdk-notes.md): the callback gets 1 for each incoming connection and accepts
+ * it with `new Socket({listener})` during that call; an accepted socket gets no connect message. Where the
+ * host differs: it honours `address` (lin listens on every address; lwIP honours it), accepts at once
+ * (lin: one per 50 ms tick), closes a connection the callback did not accept (lin leaks it open), and
+ * reports a failed bind (port taken) as message -1 after the constructor (lin throws "bind socket failed"
+ * from it: Node cannot bind synchronously).
+ */
 export class Listener {
-  callback?: () => void;
+  callback?: (message: number) => void;
   #server: net.Server;
   #pending: net.Socket | null = null;
+  #closed = false;
 
   constructor(dictionary: { port?: number; address?: string }) {
     this.#server = net.createServer({ pauseOnConnect: false }, (stream) => {
+      if (this.#closed) {
+        stream.destroy();
+        return;
+      }
       this.#pending = stream;
-      try {
-        this.callback?.call(this);
-      }
-      catch (error) {
-        process.nextTick(() => {
-          throw error;
-        });
-      }
+      invokeCallback(this, 1);
       if (this.#pending === stream) // not accepted by the callback
         stream.destroy();
       this.#pending = null;
     });
+    this.#server.on("error", () => {
+      if (!this.#closed)
+        invokeCallback(this, -1);
+    });
     this.#server.listen(dictionary.port ?? 0, dictionary.address ?? "0.0.0.0");
   }
-  /** The pending connection, for `new Socket({listener})`. */
+  /** The pending connection, for `new Socket({listener})`; only during the callback. */
   takePending(): net.Socket | null {
     const stream = this.#pending;
     this.#pending = null;
     return stream;
   }
   close(): void {
+    if (this.#closed)
+      throw new Error("close on closed listener");
+    this.#closed = true;
     this.#server.close();
   }
 }

@@ -1,0 +1,381 @@
+// HTTP/1.1 request parser for the server: pure (no I/O, no timers), incremental, bounded, identical
+// results for any split of the input. Header fields, Content-Length and transfer codings are checked by
+// the response parser's own functions (http/parser), and a body is framed by a ResponseParser primed
+// with a synthetic head, so sized and chunked bodies follow exactly the client's rules.
+//
+// States: head (empty lines, request line, header fields: at most maxHeaderBytes) → body (none | length |
+// chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
+// HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
+import { HttpError } from "./errors";
+import { ResponseParser, TOKEN, latin1, listTokens, parseContentLength, parseField } from "./parser";
+
+export interface IncomingHead {
+  method: string;
+  /** The request target as sent: origin-form ("/a?b"), absolute-form ("http://h/a?b") or "*". */
+  target: string;
+  /** The target's path ("/a"; "*" for the asterisk form). */
+  path: string;
+  /** The target's query, without "?"; "" when there is none. */
+  query: string;
+  version: "1.0" | "1.1";
+  /** Header fields in arrival order, names lower-cased, values trimmed; repeats kept. */
+  headers: [string, string][];
+  bodyKind: "none" | "length" | "chunked";
+  /** Content-Length when bodyKind is "length", else -1. */
+  contentLength: number;
+  /** Whether the client lets the connection carry another request after this one. */
+  keepAlive: boolean;
+  /** "Expect: 100-continue": the client waits for a 100 (or the final answer) before sending the body. */
+  expectContinue: boolean;
+}
+
+export interface RequestParserEvents {
+  onHead(head: IncomingHead): void;
+  /** Body bytes: a view valid only during the call (copy to keep). */
+  onData(chunk: Uint8Array): void;
+  /** The request is complete; `trailers` holds a chunked body's trailer fields. */
+  onComplete(trailers: [string, string][]): void;
+}
+
+export interface RequestParserOptions {
+  /** Limit on the request line plus header fields (and on trailers), in bytes. Default 4096. */
+  maxHeaderBytes?: number;
+  /** Limit on the body (decoded, for chunked), in bytes. Default 16384. */
+  maxBodyBytes?: number;
+}
+
+const HEAD = 0;
+const BODY = 1;
+const DONE = 2;
+const FAILED = 3;
+
+const LF = 10;
+const CR = 13;
+const SP = 32;
+
+export const DEFAULT_MAX_HEADER_BYTES = 4096;
+export const DEFAULT_MAX_BODY_BYTES = 16384;
+
+/** The error a server answers with `status`. */
+export function rejection(status: number, reason: string): HttpError {
+  const code = status === 413 ? "ERR_BODY_TOO_LARGE" : status === 414 || status === 431 ? "ERR_HEADERS_TOO_LARGE" : "ERR_INVALID_REQUEST";
+  return new HttpError(code, reason, { status, phase: "request" });
+}
+
+/** An HttpError of the response parser (it speaks of "response"), as the server's 400 or 431. */
+function asRejection(error: unknown): HttpError {
+  if (error instanceof HttpError && error.status)
+    return error;
+  const message = error instanceof Error ? error.message.replace(/^ERR_\w+: /, "") : String(error);
+  if (error instanceof HttpError && error.code === "ERR_HEADERS_TOO_LARGE")
+    return rejection(431, message);
+  return rejection(400, message);
+}
+
+function ascii(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++)
+    bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+const PRIMED_CHUNKED = ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+
+export class RequestParser {
+  readonly #events: RequestParserEvents;
+  readonly #maxHead: number;
+  readonly #maxBody: number;
+  #state = HEAD;
+  #error: HttpError | undefined;
+  #started = false;
+  #part: Uint8Array | undefined;
+  #partLen = 0;
+  #count = 0;
+  #head: IncomingHead | undefined;
+  #fields: [string, string][] = [];
+  #bodyBytes = 0;
+  #body: ResponseParser | undefined;
+  #trailers: [string, string][] = [];
+
+  constructor(events: RequestParserEvents, options?: RequestParserOptions) {
+    const maxHead = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    const maxBody = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    for (const [name, value] of [["maxHeaderBytes", maxHead], ["maxBodyBytes", maxBody]] as const)
+      if (!(Number.isInteger(value) && value >= (name === "maxBodyBytes" ? 0 : 64)))
+        throw new HttpError("ERR_SERVER_USAGE", `${name} must be an integer of at least ${name === "maxBodyBytes" ? 0 : 64}, not ${String(value)}`);
+    this.#events = events;
+    this.#maxHead = maxHead;
+    this.#maxBody = maxBody;
+  }
+
+  /** Prepares for the next request on the connection. */
+  reset(): void {
+    this.#state = HEAD;
+    this.#error = undefined;
+    this.#started = false;
+    this.#partLen = 0;
+    this.#count = 0;
+    this.#head = undefined;
+    this.#fields = [];
+    this.#bodyBytes = 0;
+  }
+
+  /** True while no byte of the next request has arrived. */
+  get idle(): boolean {
+    return this.#state === HEAD && !this.#started;
+  }
+
+  /** True while the head is complete and the body is being read. */
+  get inBody(): boolean {
+    return this.#state === BODY;
+  }
+
+  get complete(): boolean {
+    return this.#state === DONE;
+  }
+
+  /**
+   * Feeds bytes. Returns how many were consumed: all, unless the request completed inside `bytes` (the
+   * rest belongs to the next, pipelined request). Throws an HttpError with a `status`; the parser is then
+   * unusable until reset().
+   */
+  push(bytes: Uint8Array): number {
+    if (this.#state === FAILED)
+      throw this.#error!;
+    if (this.#state === DONE || bytes.length === 0)
+      return 0;
+    this.#started = true;
+    try {
+      return this.#run(bytes);
+    }
+    catch (error) {
+      const rejected = asRejection(error);
+      this.#state = FAILED;
+      this.#error = rejected;
+      this.#part = undefined;
+      this.#partLen = 0;
+      throw rejected;
+    }
+  }
+
+  #keep(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.#partLen + end - start;
+    let part = this.#part;
+    if (!part || part.length < need) {
+      let size = part ? part.length * 2 : 256;
+      while (size < need) size *= 2;
+      const grown = new Uint8Array(size);
+      if (part && this.#partLen)
+        grown.set(part.subarray(0, this.#partLen));
+      this.#part = part = grown;
+    }
+    part.set(bytes.subarray(start, end), this.#partLen);
+    this.#partLen = need;
+  }
+
+  #run(bytes: Uint8Array): number {
+    const length = bytes.length;
+    let pos = 0;
+    while (pos < length) {
+      if (this.#state === BODY) {
+        const consumed = this.#body!.push(pos === 0 ? bytes : bytes.subarray(pos));
+        if ((this.#state as number) !== DONE) // onComplete sets it
+          return length;
+        const trailers = this.#trailers;
+        this.#trailers = [];
+        this.#events.onComplete(trailers);
+        return pos + consumed;
+      }
+      if (this.#state !== HEAD)
+        return pos;
+      const lf = bytes.indexOf(LF, pos);
+      const stop = lf < 0 ? length : lf + 1;
+      const total = this.#partLen + stop - pos;
+      if (total > this.#maxHead + 2 - this.#count)
+        throw this.#tooLarge();
+      if (lf < 0) {
+        this.#keep(bytes, pos, stop);
+        if (!this.#head && this.#fields.length === 0)
+          this.#checkMethod(this.#part!, 0, this.#partLen);
+        return length;
+      }
+      let src = bytes;
+      let start = pos;
+      let end = lf;
+      if (this.#partLen) {
+        this.#keep(bytes, pos, lf);
+        src = this.#part!;
+        start = 0;
+        end = this.#partLen;
+        this.#partLen = 0;
+      }
+      pos = stop;
+      if (end > start && src[end - 1] === CR)
+        end--;
+      const requestLine = this.#head === undefined;
+      if (end === start) {
+        if (requestLine) { // RFC 9112 §2.2: empty lines before the request line are ignored (bounded)
+          this.#count += total;
+          continue;
+        }
+        if (this.#endOfHead())
+          return pos;
+        continue;
+      }
+      this.#count += total;
+      if (this.#count > this.#maxHead)
+        throw this.#tooLarge();
+      if (requestLine)
+        this.#parseRequestLine(src, start, end);
+      else
+        this.#fields.push(parseField(src, start, end, "header"));
+    }
+    return length;
+  }
+
+  #tooLarge(): HttpError {
+    return this.#head === undefined
+      ? rejection(414, `request line exceeds ${this.#maxHead} bytes`)
+      : rejection(431, `request head exceeds ${this.#maxHead} bytes`);
+  }
+
+  /** Rejects early a request line whose method holds a byte no method can (a TLS ClientHello, binary). */
+  #checkMethod(src: Uint8Array, start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      const c = src[i];
+      if (c === SP)
+        return;
+      if (TOKEN[c] !== 1 && !(c === CR && i === end - 1))
+        throw rejection(400, `malformed request line (byte 0x${c.toString(16).padStart(2, "0")} in the method)`);
+    }
+  }
+
+  #parseRequestLine(src: Uint8Array, start: number, end: number): void {
+    const shown = () => JSON.stringify(latin1(src, start, end < start + 40 ? end : start + 40));
+    const sp1 = src.indexOf(SP, start);
+    const sp2 = sp1 < 0 || sp1 >= end ? -1 : src.indexOf(SP, sp1 + 1);
+    if (sp1 <= start || sp2 < 0 || sp2 >= end || sp2 === sp1 + 1 || src.indexOf(SP, sp2 + 1) >= 0 && src.indexOf(SP, sp2 + 1) < end)
+      throw rejection(400, `malformed request line ${shown()}`);
+    for (let i = start; i < sp1; i++)
+      if (TOKEN[src[i]] !== 1)
+        throw rejection(400, `method is not a token in ${shown()}`);
+    for (let i = sp1 + 1; i < sp2; i++) {
+      const c = src[i];
+      if (c <= SP || c >= 127)
+        throw rejection(400, `invalid byte 0x${c.toString(16).padStart(2, "0")} in the request target`);
+    }
+    const version = latin1(src, sp2 + 1, end);
+    const match = /^HTTP\/(\d)\.(\d)$/.exec(version);
+    if (!match)
+      throw rejection(400, `malformed request line ${shown()}`);
+    if (match[1] !== "1")
+      throw rejection(505, `HTTP version ${version.slice(5)} is not supported`);
+    const method = latin1(src, start, sp1);
+    const target = latin1(src, sp1 + 1, sp2);
+    let pathAndQuery = target;
+    if (target === "*") {
+      if (method !== "OPTIONS")
+        throw rejection(400, `target "*" with ${method}`);
+    }
+    else if (!target.startsWith("/")) {
+      const absolute = /^https?:\/\/[^/?#]+(.*)$/i.exec(target);
+      if (!absolute)
+        throw rejection(400, `request target ${JSON.stringify(target.slice(0, 40))} is not a path`);
+      pathAndQuery = absolute[1] || "/";
+    }
+    const hash = pathAndQuery.indexOf("#");
+    if (hash >= 0)
+      throw rejection(400, "fragment in the request target");
+    const question = pathAndQuery.indexOf("?");
+    this.#head = {
+      method,
+      target,
+      path: question < 0 ? pathAndQuery : pathAndQuery.slice(0, question),
+      query: question < 0 ? "" : pathAndQuery.slice(question + 1),
+      version: match[2] === "0" ? "1.0" : "1.1",
+      headers: [],
+      bodyKind: "none",
+      contentLength: -1,
+      keepAlive: false,
+      expectContinue: false,
+    };
+  }
+
+  /** The blank line after the fields: decides the framing. Returns true when the request is complete. */
+  #endOfHead(): boolean {
+    const head = this.#head!;
+    const headers = this.#fields;
+    this.#fields = [];
+    head.headers = headers;
+    const lengths: string[] = [];
+    const codings: string[] = [];
+    const connection: string[] = [];
+    let hosts = 0;
+    let expect = "";
+    let hasCodings = false;
+    for (const [name, value] of headers) {
+      if (name === "content-length")
+        lengths.push(value);
+      else if (name === "transfer-encoding") {
+        codings.push(value);
+        hasCodings = true;
+      }
+      else if (name === "connection")
+        connection.push(value);
+      else if (name === "host")
+        hosts++;
+      else if (name === "expect")
+        expect = value.toLowerCase();
+    }
+    if (head.version === "1.1" && hosts !== 1) // RFC 9112 §3.2
+      throw rejection(400, hosts ? "more than one Host header" : "no Host header");
+    if (hosts > 1)
+      throw rejection(400, "more than one Host header");
+    if (hasCodings) {
+      if (head.version === "1.0")
+        throw rejection(400, "Transfer-Encoding in an HTTP/1.0 request");
+      if (lengths.length) // a smuggling vector (RFC 9112 §6.1): refused rather than guessed
+        throw rejection(400, "both Transfer-Encoding and Content-Length");
+      const list = listTokens(codings);
+      if (list.length !== 1 || list[0] !== "chunked")
+        throw rejection(list.includes("chunked") || list.length === 0 ? 400 : 501, `unsupported transfer coding ${JSON.stringify(codings.join(", "))}`);
+      head.bodyKind = "chunked";
+    }
+    else if (lengths.length) {
+      head.contentLength = parseContentLength(lengths);
+      head.bodyKind = head.contentLength > 0 ? "length" : "none";
+      if (head.contentLength > this.#maxBody)
+        throw rejection(413, `body of ${head.contentLength} bytes exceeds ${this.#maxBody}`);
+      if (head.bodyKind === "none")
+        head.contentLength = -1;
+    }
+    const tokens = listTokens(connection);
+    head.keepAlive = head.version === "1.1" ? !tokens.includes("close") : !tokens.includes("close") && tokens.includes("keep-alive");
+    head.expectContinue = head.version === "1.1" && expect === "100-continue" && head.bodyKind !== "none";
+    this.#events.onHead(head);
+    if (head.bodyKind === "none") {
+      this.#state = DONE;
+      this.#events.onComplete([]);
+      return true;
+    }
+    this.#state = BODY;
+    this.#bodyBytes = 0;
+    this.#trailers = [];
+    const body = this.#body ??= new ResponseParser({
+      onHead: () => undefined,
+      onData: (chunk) => {
+        this.#bodyBytes += chunk.length;
+        if (this.#bodyBytes > this.#maxBody)
+          throw rejection(413, `body exceeds ${this.#maxBody} bytes`);
+        this.#events.onData(chunk);
+      },
+      onComplete: (trailers) => {
+        this.#state = DONE;
+        this.#trailers = trailers;
+      },
+    }, { maxHeaderBytes: this.#maxHead });
+    body.expect("GET");
+    body.push(head.bodyKind === "chunked" ? PRIMED_CHUNKED : ascii(`HTTP/1.1 200 OK\r\nContent-Length: ${head.contentLength}\r\n\r\n`));
+    return false;
+  }
+}
