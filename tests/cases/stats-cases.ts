@@ -14,11 +14,12 @@ export const statsCases: TestCase[] = [
         equal(await (await client.request(`http://${fixtureHost()}:${fixturePort("Http")}/hello`)).text(), "hello world", `response ${i}`);
       equal(httpStats.connections - before.connections, 1, "connections opened");
       equal(httpStats.reused - before.reused, 2, "requests on a reused connection");
-      equal(httpStats.open - before.open, 1, "open while pooled");
       assert(httpStats.bytesWritten - before.bytesWritten >= 3 * "GET /hello HTTP/1.1\r\n".length, "request bytes counted");
       assert(httpStats.bytesRead - before.bytesRead >= 3 * "hello world".length, "response bytes counted");
+      // Other cases' idle connections may close at any time, so `open` is compared across one synchronous close.
+      const open = httpStats.open;
       client.close();
-      equal(httpStats.open - before.open, 0, "open after close");
+      equal(open - httpStats.open, 1, "open connections ended by closing the client (its pooled one)");
     },
   },
   {
