@@ -7,8 +7,7 @@
 // once; no exception leaves a socket callback.
 import Timer from "timer";
 import { URL } from "url";
-import TextDecoder from "text/decoder";
-import TextEncoder from "text/encoder";
+import { utf8Bytes, utf8Text } from "./text";
 import { secureOptions, type TlsOptions } from "./tls-options";
 import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./errors";
 import { ResponseParser, type ResponseHead } from "./parser";
@@ -84,7 +83,6 @@ export interface ClientOptions {
 const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536, maxRedirects: 5 };
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const encoder = new TextEncoder();
 
 /** Response header fields: case-insensitive, repeats kept. */
 export class ResponseHeaders {
@@ -237,7 +235,7 @@ export class Response {
   }
 
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.arrayBuffer());
+    return utf8Text(await this.arrayBuffer());
   }
 
   async json(): Promise<unknown> {
@@ -284,14 +282,14 @@ function prepareBody(body: BodyInit | undefined): Body {
   if (body === undefined || body === null)
     return {};
   if (typeof body === "string")
-    return { bytes: encoder.encode(body), contentType: "text/plain; charset=utf-8" };
+    return { bytes: utf8Bytes(body), contentType: "text/plain; charset=utf-8" };
   if (body instanceof ArrayBuffer)
     return { bytes: new Uint8Array(body) };
   if (ArrayBuffer.isView(body))
     return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
   if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function")
     return { stream: body as AsyncIterable<Uint8Array | string> };
-  return { bytes: encoder.encode(JSON.stringify(body)), contentType: "application/json" };
+  return { bytes: utf8Bytes(JSON.stringify(body)), contentType: "application/json" };
 }
 
 function originOf(url: URL): Origin {
@@ -441,7 +439,7 @@ class Exchange {
     for await (const piece of stream) {
       if (this.#finished)
         return;
-      const chunk = typeof piece === "string" ? encoder.encode(piece) : piece;
+      const chunk = typeof piece === "string" ? utf8Bytes(piece) : piece;
       if (!chunk.length)
         continue;
       connection.write(chunkHeader(chunk.length));

@@ -9,7 +9,7 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Net from "net";
-import TextEncoder from "text/encoder";
+import { utf8Bytes } from "./text";
 import { HttpError } from "./errors";
 import type { HttpErrorCode } from "./errors";
 import type { TlsReport } from "tls/report";
@@ -29,7 +29,6 @@ export interface ConnectionEvents {
   onEnd(error?: HttpError): void;
 }
 
-const encoder = new TextEncoder();
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** The address of a name that needs no DNS: IP literals as they are, localhost as loopback (RFC 6761). */
@@ -178,7 +177,7 @@ export class Connection {
   write(data: Uint8Array | string): void {
     if (this.#closed)
       throw new HttpError("ERR_SOCKET", "write on a closed connection", { host: this.origin.hostname, phase: "send" });
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === "string" ? utf8Bytes(data) : data;
     if (bytes.length)
       this.#queue.push(bytes);
     this.#flush();

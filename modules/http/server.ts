@@ -26,8 +26,7 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Timer from "timer";
-import TextEncoder from "text/encoder";
-import TextDecoder from "text/decoder";
+import { utf8Bytes, utf8Text } from "./text";
 import { HttpError } from "./errors";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "./request-parser";
 import { headerList, serializeResponseHead, type HeaderInit } from "./serializer";
@@ -136,8 +135,6 @@ const WRITING = 4;
 const CLOSING = 5;
 const CLOSED = 6;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function misuse(message: string): HttpError {
@@ -155,7 +152,7 @@ function bytesOf(body: string | Uint8Array | ArrayBuffer | undefined): Uint8Arra
   if (body === undefined)
     return new Uint8Array(0);
   if (typeof body === "string")
-    return encoder.encode(body);
+    return utf8Bytes(body);
   if (body instanceof Uint8Array)
     return body;
   if (body instanceof ArrayBuffer)
@@ -630,10 +627,10 @@ class ServerConnection {
         const lower = name.toLowerCase();
         return head.headers.find(([n]) => n === lower)?.[1];
       },
-      text: () => decoder.decode(body),
+      text: () => utf8Text(body),
       json: () => {
         try {
-          return JSON.parse(decoder.decode(body));
+          return JSON.parse(utf8Text(body));
         }
         catch {
           throw new HttpError("ERR_INVALID_REQUEST", "the body is not JSON", { status: 400 });
@@ -709,7 +706,7 @@ class ServerConnection {
     let body: Uint8Array;
     let type: string | undefined;
     if (response.json !== undefined) {
-      body = encoder.encode(JSON.stringify(response.json));
+      body = utf8Bytes(JSON.stringify(response.json));
       type = "application/json";
     }
     else {
@@ -734,7 +731,7 @@ class ServerConnection {
   }
 
   #write(data: string | Uint8Array): void {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === "string" ? utf8Bytes(data) : data;
     if (bytes.length)
       this.#out.push(bytes);
     this.#flush();

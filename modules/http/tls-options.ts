@@ -36,13 +36,15 @@ export interface TlsOptions {
 
 const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 
-const decoded = new Map<string, ArrayBuffer[]>(); // resource name or PEM text → DER, decoded once
-const warned = new Set<string>();
+// Created on first use: a Map or Set made while the module is preloaded would be immutable in flash.
+let decoded: Map<string, ArrayBuffer[]> | undefined; // resource name or PEM text → DER, decoded once
+let warned: Set<string> | undefined;
 
 /** Certificates as DER: a resource name (PEM, or DER when it ends in .der), PEM text, or DER. */
 export function certificates(source: string | Data): ArrayBuffer[] {
   if (typeof source !== "string")
     return [source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source];
+  decoded ??= new Map();
   let found = decoded.get(source);
   if (!found) {
     found = source.includes("-----BEGIN") ? pemToDer(source) : loadPem(source);
@@ -64,7 +66,7 @@ export function defaultAnchors(): string[] {
   return names === undefined ? [] : ([] as string[]).concat(names);
 }
 
-let ids = new WeakMap<object, number>();
+let ids: WeakMap<object, number> | undefined;
 let nextId = 1;
 function identity(value: unknown): string {
   if (value === undefined)
@@ -74,6 +76,7 @@ function identity(value: unknown): string {
   if (Array.isArray(value))
     return value.map(identity).join(",");
   const object = value as object;
+  ids ??= new WeakMap();
   let id = ids.get(object);
   if (!id) {
     id = nextId++;
@@ -84,9 +87,9 @@ function identity(value: unknown): string {
 
 /** Forgets decoded anchors (after certs change at run time, or to free RAM) and the hosts warned about. */
 export function clearTlsCache(): void {
-  decoded.clear();
-  warned.clear();
-  ids = new WeakMap();
+  decoded = undefined;
+  warned = undefined;
+  ids = undefined;
 }
 
 /**
@@ -117,7 +120,7 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
     const sources = options.ca === undefined ? defaultAnchors() : ([] as (string | Data)[]).concat(options.ca);
     secure.certificates = sources.flatMap(certificates);
   }
-  else if (!warned.has(host)) {
+  else if (!(warned ??= new Set()).has(host)) {
     warned.add(host);
     trace(`http: WARNING ${host}: tls.verify is false, the connection is encrypted but the server is not authenticated\n`);
   }
