@@ -481,12 +481,17 @@ class ServerConnection {
     this.#disarm();
     this.#held = [];
     this.#out = [];
-    try {
-      this.#socket.close();
-    }
-    catch {
-      // the SDK closed it already after a disconnect
-    }
+    const socket = this.#socket;
+    // From the job queue, never inside a socket callback: on lin, close() there lets the socket record be
+    // freed while the callback's C caller still uses it, and mcsim crashed (docs/sdk-notes.md).
+    Promise.resolve().then(() => {
+      try {
+        socket.close();
+      }
+      catch {
+        // the SDK closed it already after a disconnect
+      }
+    });
     this.#hooks.closed(this);
   }
 

@@ -63,6 +63,10 @@ export async function runCasesApp(manifest: string, options: AppRunOptions): Pro
         finish(`the VM aborted: ${abort[1]}${before.startsWith("#") ? ` (${before.replace(/^#\s*/, "")})` : ""}`);
         return;
       }
+      if (line.startsWith("#xsbug-log disconnected")) { // mcsim ended (or crashed) before CASE DONE
+        finish("the simulator disconnected before the last case ended (mcsim exited or crashed)");
+        return;
+      }
       const match = /CASE (PASS|FAIL|SKIP|DONE|ABORT) ?(.*)$/.exec(line);
       if (!match)
         return;
