@@ -331,6 +331,7 @@ class Exchange {
   #keepAlive = false;
   #onFinished: (() => void) | undefined;
   #marks: Record<string, number> = {};
+  #lastData = 0;
   readonly #timings: Timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
   readonly promise: Promise<Response>;
 
@@ -461,6 +462,23 @@ class Exchange {
     });
   }
 
+  /**
+   * The body's idle deadline: one timer per quiet period, not one per chunk. A chunk only notes its time;
+   * when the timer fires early because data came meanwhile, it is set again for the rest of the period.
+   */
+  #armIdle(ms: number): void {
+    this.#timer?.clear();
+    this.#lastData = Date.now();
+    const check = () => {
+      const quiet = Date.now() - this.#lastData;
+      if (quiet >= ms)
+        this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.#host, phase: "body" }));
+      else
+        this.#timer = deadline(ms - quiet, check);
+    };
+    this.#timer = deadline(ms, check);
+  }
+
   /** Notes when a phase began; the time since the previous one goes to that phase. */
   #mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
     const now = Date.now();
@@ -498,7 +516,7 @@ class Exchange {
       if (this.#parser.complete)
         this.#release(offset === bytes.length); // bytes past the response: never reuse that connection
       else if (this.#stream && !this.#finished)
-        this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+        this.#lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk
     }
     catch (error) {
       this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
@@ -538,7 +556,7 @@ class Exchange {
     this.#settled = true;
     this.#resolve(response);
     if (head.bodyKind !== "none")
-      this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+      this.#armIdle(this.#timeout("idle"));
   }
 
   #onComplete(): void {

@@ -38,6 +38,7 @@ const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 
 const decoded = new Map<string, ArrayBuffer[]>(); // resource name or PEM text → DER, decoded once
 const warned = new Set<string>();
+const defaults = new Map<string, { secure: SecureOptions; key: string }>(); // host → options without `tls`: built once
 
 function certificates(source: string | Data): ArrayBuffer[] {
   if (typeof source !== "string")
@@ -84,6 +85,7 @@ function identity(value: unknown): string {
 export function clearTlsCache(): void {
   decoded.clear();
   warned.clear();
+  defaults.clear();
   ids = new WeakMap();
 }
 
@@ -93,7 +95,14 @@ export function clearTlsCache(): void {
  */
 export function secureOptions(tls: TlsOptions | undefined, host: string): { secure: SecureOptions; key: string } {
   try {
-    return build(tls, host);
+    if (tls !== undefined)
+      return build(tls, host);
+    let found = defaults.get(host); // every request of the common case: no rebuilding per request
+    if (!found) {
+      found = build(undefined, host);
+      defaults.set(host, found);
+    }
+    return found;
   }
   catch (error) {
     throw new HttpError("ERR_INVALID_REQUEST", `tls: ${error instanceof Error ? error.message : String(error)}`, { host, phase: "request" });
