@@ -154,9 +154,8 @@ class BodyStream implements AsyncIterable<Uint8Array> {
     this.#locked = true;
     return {
       next: () => {
-        const chunk = this.#chunks.shift();
-        if (chunk)
-          return Promise.resolve({ value: chunk, done: false });
+        if (this.#chunks.length)
+          return Promise.resolve({ value: this.#chunks.shift()!, done: false });
         if (this.#error)
           return Promise.reject(this.#error);
         if (this.#ended)
@@ -505,15 +504,15 @@ class Exchange {
       if (this.#marks.send)
         this.#timings.firstByte = this.#marks.first - this.#marks.send;
     }
+    const parser = this.#parser;
     let offset = 0;
     try {
       while (offset < bytes.length && !this.#finished) {
-        const consumed = this.#parser.push(offset ? bytes.subarray(offset) : bytes);
-        offset += consumed;
-        if (this.#parser.complete)
+        offset += parser.push(offset ? bytes.subarray(offset) : bytes);
+        if (parser.complete)
           break; // bytes past a complete response: a non-keep-alive peer's noise, or a protocol error below
       }
-      if (this.#parser.complete)
+      if (parser.complete)
         this.#release(offset === bytes.length); // bytes past the response: never reuse that connection
       else if (this.#stream && !this.#finished)
         this.#lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk

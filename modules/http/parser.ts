@@ -247,6 +247,11 @@ export class ResponseParser {
     if (this.#state === DONE || bytes.length === 0)
       return 0;
     this.#started = true;
+    if (this.#state === BODY_LENGTH && bytes.length < this.#remaining) { // the common case: body bytes, all of them
+      this.#remaining -= bytes.length;
+      this.#events.onData(bytes);
+      return bytes.length;
+    }
     try {
       return this.#run(bytes);
     }
