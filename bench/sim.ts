@@ -32,7 +32,7 @@ const resultsFile = path.join(projectRoot, "bench", "results.json");
 
 interface Job {
   client: "ours" | "sdk" | "raw";
-  workload: "seq" | "get" | "idle" | "budget-plain" | "budget-https" | "budget-reuse";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
   secure: boolean;
   port: number;
   size: number;
@@ -44,6 +44,8 @@ interface Measure {
   cpuMs: number;
   /** The same from /proc/<pid>/stat (user+sys in 10 ms ticks): a cross-check. */
   cpuStatMs: number;
+  /** Wall time from start to end: the simulator polls its sockets on a timer, so it says little. */
+  wallMs: number;
   chunk: number;
   slot: number;
   peakChunk: number;
@@ -141,7 +143,7 @@ const httpsPort = await listen(secure);
 const httpsNoCachePort = await listen(secureNoCache);
 
 // ---- control: the app asks for its job, says start, then end with its figures ----
-let current: { job: Job; mcsim: () => number | undefined; cpuStart: [number, number]; done: (result: Measure | Error) => void } | undefined;
+let current: { job: Job; mcsim: () => number | undefined; cpuStart: [number, number]; wallStart: number; done: (result: Measure | Error) => void } | undefined;
 
 /** CPU time of a process in ms: [sum of its threads' schedstat run time, user+sys from /proc/<pid>/stat]. */
 function cpuMs(pid: number): [number, number] {
@@ -183,6 +185,7 @@ const control = net.createServer((socket) => {
         }
         tcpConnections = tlsFull = tlsResumed = 0;
         run.cpuStart = cpuMs(pid);
+        run.wallStart = Date.now();
         socket.write("go\n");
       }
       else if (line.startsWith("end ")) {
@@ -197,7 +200,7 @@ const control = net.createServer((socket) => {
           run.done(new Error(`the app failed: ${figures.error}`));
         else
           run.done({
-            cpuMs: +(cpu[0] - run.cpuStart[0]).toFixed(1), cpuStatMs: cpu[1] - run.cpuStart[1],
+            cpuMs: +(cpu[0] - run.cpuStart[0]).toFixed(1), cpuStatMs: cpu[1] - run.cpuStart[1], wallMs: Date.now() - run.wallStart,
             chunk: figures.peakChunk - figures.baseChunk, slot: figures.peakSlot - figures.baseSlot,
             peakChunk: figures.peakChunk, peakSlot: figures.peakSlot,
             liveChunk: figures.liveChunk - figures.baseChunk, liveSlot: figures.liveSlot - figures.baseSlot, stack: figures.stack,
@@ -231,7 +234,7 @@ async function runJob(built: BuiltApp, job: Job): Promise<Measure> {
   const mcsim = () => (pid ??= findMcsim(built.app));
   let lines: string[] = [];
   const outcome = new Promise<Measure | Error>((resolve) => {
-    current = { job, mcsim, cpuStart: [0, 0], done: resolve };
+    current = { job, mcsim, cpuStart: [0, 0], wallStart: 0, done: resolve };
   });
   const run = await runInSimulator(built, (line) => {
     lines.push(line);
@@ -274,7 +277,7 @@ function median(values: number[]): number {
 }
 
 function medians(measures: Measure[]): Measure & { runs: number } {
-  const keys = ["cpuMs", "cpuStatMs", "chunk", "slot", "peakChunk", "peakSlot", "liveChunk", "liveSlot", "stack", "fullHandshakes", "resumedHandshakes", "connections", "bytes"] as const;
+  const keys = ["cpuMs", "cpuStatMs", "wallMs", "chunk", "slot", "peakChunk", "peakSlot", "liveChunk", "liveSlot", "stack", "fullHandshakes", "resumedHandshakes", "connections", "bytes"] as const;
   const out = { runs: measures.length } as Measure & { runs: number };
   for (const key of keys)
     out[key] = median(measures.map((m) => m[key]));
@@ -330,7 +333,9 @@ jobs.push({ key: "budget/plain", job: { client: "ours", workload: "budget-plain"
 jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
-const selected = only ? jobs.filter((j) => j.key.includes(only)) : jobs;
+const selected = only === "probe" // a diagnostic: what each part of a request keeps live (see BENCH_VERBOSE)
+  ? [{ key: "probe", job: { client: "ours", workload: "probe", secure: false, port: httpPort, size: 16 * KB, count: 1 } as Job }]
+  : only ? jobs.filter((j) => j.key.includes(only)) : jobs;
 
 const collected = new Map<string, Measure[]>();
 const failures: string[] = [];
@@ -339,6 +344,8 @@ const started = Date.now();
 try {
   for (let run = 1; run <= RUNS; run++) {
     for (const { key, job } of selected) {
+      if (run > 1 && job.workload === "idle")
+        continue; // one run is enough to tell what the simulator costs doing nothing
       loads.push(loadavg()[0]);
       try {
         const measure = await runJob(built, job);
@@ -346,7 +353,7 @@ try {
         if (job.workload !== "idle" && measure.bytes !== expected)
           throw new Error(`received ${measure.bytes} body bytes, expected ${expected}`);
         collected.set(key, [...(collected.get(key) ?? []), measure]);
-        console.log(`  run ${run} ${key.padEnd(24)} cpu ${measure.cpuMs.toFixed(1).padStart(7)} ms (stat ${measure.cpuStatMs})  peak +${measure.chunk}/+${measure.slot}  live +${measure.liveChunk}/+${measure.liveSlot}  stack ${measure.stack}  tls ${measure.fullHandshakes}+${measure.resumedHandshakes}r  tcp ${measure.connections}`);
+        console.log(`  run ${run} ${key.padEnd(24)} cpu ${measure.cpuMs.toFixed(1).padStart(7)} ms (stat ${measure.cpuStatMs}, wall ${measure.wallMs})  peak +${measure.chunk}/+${measure.slot}  live +${measure.liveChunk}/+${measure.liveSlot}  stack ${measure.stack}  tls ${measure.fullHandshakes}+${measure.resumedHandshakes}r  tcp ${measure.connections}`);
       }
       catch (error) {
         failures.push(`run ${run} ${key}: ${(error as Error).message}`);
@@ -417,6 +424,8 @@ if (failures.length)
   console.log(`  ${failures.length} failed: ${failures.join("; ")}`);
 
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown> : {};
+if (!only)
+  delete previous.simPartial; // a full run supersedes any partial one
 writeFileSync(resultsFile, JSON.stringify(only ? { ...previous, simPartial: summary } : { ...previous, sim: summary, budget }, null, 2) + "\n");
 console.log("  written: bench/results.json");
 process.exit(failures.length ? 1 : 0);

@@ -14,12 +14,13 @@ import SecureSocket from "securesocket";
 import { Request } from "http";
 import { HttpClient } from "http/client";
 import { secureOptions } from "http/tls-options";
+import { URL } from "url";
 
 interface Job {
   /** "ours" | "sdk" | "raw" */
   client: string;
   /** "seq": `count` sequential GETs of `size` bytes; "get": one GET of `size` bytes; budget: see below. */
-  workload: "seq" | "get" | "idle" | "budget-plain" | "budget-https" | "budget-reuse";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
   secure: boolean;
   port: number;
   size: number;
@@ -227,9 +228,58 @@ async function run(job: Job, client: HttpClient): Promise<number> {
   return total;
 }
 
+/** What is live, after a collection: [chunk, slot] bytes. */
+function live(): [number, number] {
+  Debug.gc();
+  return [Instrumentation.get(CHUNK) ?? 0, Instrumentation.get(SLOT) ?? 0];
+}
+
+/** A diagnostic (BENCH_ONLY=probe): traces what each part of a request keeps live. */
+async function probe(job: Job): Promise<void> {
+  const base = live();
+  const show = (what: string) => {
+    const [chunk, slot] = live();
+    trace(`PROBE ${what}: chunk +${chunk - base[0]} slot +${slot - base[1]}\n`);
+  };
+  const client = new HttpClient();
+  show("new HttpClient");
+  const href = url(job, job.size);
+  const parsed = new URL(href);
+  show("+ a URL");
+  let response: Awaited<ReturnType<HttpClient["request"]>> | undefined = await client.request(href);
+  show("+ a request at its head");
+  for await (const chunk of response.body)
+    void chunk;
+  show("+ its body read (connection pooled)");
+  response = undefined;
+  show("- the response");
+  response = await client.request(href);
+  show("+ a second request at its head (pooled connection)");
+  for await (const chunk of response.body)
+    void chunk;
+  response = undefined;
+  show("+ its body read, - the response");
+  const other = new HttpClient();
+  response = await other.request(href);
+  show("+ another client's request at its head (new connection)");
+  for await (const chunk of response.body)
+    void chunk;
+  response = undefined;
+  other.close();
+  client.close();
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("- the pool");
+  void parsed;
+}
+
 async function main(): Promise<void> {
   const control = new Control(Number(config.benchControlPort));
   const job = JSON.parse(await control.ask("hello")) as Job;
+  if (job.workload === "probe") {
+    await probe(job);
+    await control.ask(`end ${JSON.stringify({ bytes: 0, error: "probe", baseChunk: 0, baseSlot: 0, peakChunk: 0, peakSlot: 0, liveChunk: 0, liveSlot: 0, stack: 0 })}`);
+    return;
+  }
   const client = new HttpClient({ idleTimeout: 60000 });
   if (job.workload === "budget-reuse") // the first GET opens the connection; the second is measured
     await oursGet(client, job, job.size);
