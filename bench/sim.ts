@@ -334,7 +334,8 @@ jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https"
 jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
 const selected = only === "probe" // a diagnostic: what each part of a request keeps live (see BENCH_VERBOSE)
-  ? [{ key: "probe", job: { client: "ours", workload: "probe", secure: false, port: httpPort, size: 16 * KB, count: 1 } as Job }]
+  ? [{ key: "probe/http", job: { client: "ours", workload: "probe", secure: false, port: httpPort, size: 64 * KB, count: 1 } as Job },
+    { key: "probe/https", job: { client: "ours", workload: "probe", secure: true, port: httpsPort, size: 64 * KB, count: 1 } as Job }]
   : only ? jobs.filter((j) => j.key.includes(only)) : jobs;
 
 const collected = new Map<string, Measure[]>();
