@@ -427,6 +427,8 @@ if (failures.length)
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown> : {};
 if (!only)
   delete previous.simPartial; // a full run supersedes any partial one
-writeFileSync(resultsFile, JSON.stringify(only ? { ...previous, simPartial: summary } : { ...previous, sim: summary, budget }, null, 2) + "\n");
-console.log("  written: bench/results.json");
+if (only !== "probe") // the diagnostic's figures are in its trace, not in the file
+  writeFileSync(resultsFile, JSON.stringify(only ? { ...previous, simPartial: summary } : { ...previous, sim: summary, budget }, null, 2) + "\n");
+if (only !== "probe")
+  console.log("  written: bench/results.json");
 process.exit(failures.length ? 1 : 0);
