@@ -1,9 +1,12 @@
 // Node lane of `npm run bench`: our response parser (http/parser, the device code) against Node's own
 // HTTP parser (llhttp, through node:_http_common) in the same process, on the same bytes, fed in the 1 KB
-// pieces a device receives. Prints MB/s and the ratio, and writes bench/results.json. Timing lives here,
-// never in the tests.
+// pieces a device receives. Prints MB/s and the ratio, and writes the "parser" section of
+// bench/results.json (keeping the simulator lane's). Timing lives here, never in the tests.
+// The two parsers run alternately, RUNS times each after a warm-up; the ratio is the median of the
+// per-pair ratios, so a load change on the machine during the run moves both sides of a pair alike.
 import { createRequire } from "node:module";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ResponseParser } from "http/parser";
@@ -19,7 +22,7 @@ const { HTTPParser } = require("_http_common") as {
 };
 
 const PIECE = 1024;
-const RUNS = 5;
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
 function headerHeavy(count: number): Buffer {
   const fields = Array.from({ length: 20 }, (_, i) => `X-Field-${i}: value number ${i} of a typical header\r\n`).join("");
@@ -91,18 +94,28 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** MB/s of `parse` over `input`, median of RUNS after a warm-up; checks it completed `expected` responses. */
-function rate(parse: (input: Buffer) => number, input: Buffer, expected: number): number {
-  if (parse(input) !== expected)
-    throw new Error(`${parse.name}: expected ${expected} responses`);
-  const rates: number[] = [];
+function seconds(parse: (input: Buffer) => number, input: Buffer): number {
+  const start = process.hrtime.bigint();
+  parse(input);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Both parsers over `input`, alternately: median MB/s of each and the median of the per-pair ratios. */
+function compare(input: Buffer, expected: number): { mine: number; theirs: number; ratio: number } {
+  for (const parse of [ours, llhttp])
+    if (parse(input) !== expected) // warm-up, and a check that every response completed
+      throw new Error(`${parse.name}: expected ${expected} responses`);
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  const ratios: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const start = process.hrtime.bigint();
-    parse(input);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    rates.push(input.length / 1e6 / seconds);
+    const a = seconds(ours, input);
+    const b = seconds(llhttp, input);
+    mine.push(input.length / 1e6 / a);
+    theirs.push(input.length / 1e6 / b);
+    ratios.push(b / a);
   }
-  return median(rates);
+  return { mine: median(mine), theirs: median(theirs), ratio: median(ratios) };
 }
 
 const workloads = [
@@ -112,14 +125,17 @@ const workloads = [
 ];
 
 const results = workloads.map((workload) => {
-  const mine = rate(ours, workload.input, workload.responses);
-  const theirs = rate(llhttp, workload.input, workload.responses);
-  return { workload: workload.name, bytes: workload.input.length, oursMBps: +mine.toFixed(1), llhttpMBps: +theirs.toFixed(1), ratio: +(mine / theirs).toFixed(2), target: workload.target };
+  const { mine, theirs, ratio } = compare(workload.input, workload.responses);
+  return { workload: workload.name, bytes: workload.input.length, oursMBps: +mine.toFixed(1), llhttpMBps: +theirs.toFixed(1), ratio: +ratio.toFixed(2), target: workload.target };
 });
 
-console.log(`bench (Node ${process.version}): our http/parser against Node's llhttp, fed 1 KB at a time, median of ${RUNS}`);
+const load = loadavg()[0];
+console.log(`bench, Node lane (Node ${process.version}, load ${load.toFixed(2)}): our http/parser against Node's llhttp, fed 1 KB at a time, medians of ${RUNS} alternating runs`);
 for (const r of results)
   console.log(`  ${r.workload.padEnd(50)} ours ${String(r.oursMBps).padStart(7)} MB/s   llhttp ${String(r.llhttpMBps).padStart(7)} MB/s   ratio ${r.ratio}${r.target ? ` (target ≥ ${r.target}: ${r.ratio >= r.target ? "met" : "NOT met"})` : ""}`);
 const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "results.json");
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, lane: "node", parser: results }, null, 2) + "\n");
+const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> : {};
+delete previous.lane; // older files: one lane only
+delete previous.date;
+writeFileSync(file, JSON.stringify({ ...previous, node: { date: new Date().toISOString(), version: process.version, load: +load.toFixed(2), runs: RUNS }, parser: results }, null, 2) + "\n");
 console.log(`  written: bench/results.json`);

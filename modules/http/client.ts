@@ -153,9 +153,8 @@ class BodyStream implements AsyncIterable<Uint8Array> {
     this.#locked = true;
     return {
       next: () => {
-        const chunk = this.#chunks.shift();
-        if (chunk)
-          return Promise.resolve({ value: chunk, done: false });
+        if (this.#chunks.length)
+          return Promise.resolve({ value: this.#chunks.shift()!, done: false });
         if (this.#error)
           return Promise.reject(this.#error);
         if (this.#ended)
@@ -330,6 +329,7 @@ class Exchange {
   #keepAlive = false;
   #onFinished: (() => void) | undefined;
   #marks: Record<string, number> = {};
+  #lastData = 0;
   readonly #timings: Timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
   readonly promise: Promise<Response>;
 
@@ -461,6 +461,23 @@ class Exchange {
     });
   }
 
+  /**
+   * The body's idle deadline: one timer per quiet period, not one per chunk. A chunk only notes its time;
+   * when the timer fires early because data came meanwhile, it is set again for the rest of the period.
+   */
+  #armIdle(ms: number): void {
+    this.#timer?.clear();
+    this.#lastData = Date.now();
+    const check = () => {
+      const quiet = Date.now() - this.#lastData;
+      if (quiet >= ms)
+        this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.#host, phase: "body" }));
+      else
+        this.#timer = deadline(ms - quiet, check);
+    };
+    this.#timer = deadline(ms, check);
+  }
+
   /** Notes when a phase began; the time since the previous one goes to that phase. */
   #mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
     const now = Date.now();
@@ -487,18 +504,18 @@ class Exchange {
       if (this.#marks.send)
         this.#timings.firstByte = this.#marks.first - this.#marks.send;
     }
+    const parser = this.#parser;
     let offset = 0;
     try {
       while (offset < bytes.length && !this.#finished) {
-        const consumed = this.#parser.push(offset ? bytes.subarray(offset) : bytes);
-        offset += consumed;
-        if (this.#parser.complete)
+        offset += parser.push(offset ? bytes.subarray(offset) : bytes);
+        if (parser.complete)
           break; // bytes past a complete response: a non-keep-alive peer's noise, or a protocol error below
       }
-      if (this.#parser.complete)
+      if (parser.complete)
         this.#release(offset === bytes.length); // bytes past the response: never reuse that connection
       else if (this.#stream && !this.#finished)
-        this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+        this.#lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk
     }
     catch (error) {
       this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
@@ -538,7 +555,7 @@ class Exchange {
     this.#settled = true;
     this.#resolve(response);
     if (head.bodyKind !== "none")
-      this.#arm(this.#timeout("idle"), "ERR_IDLE_TIMEOUT", `body stalled for ${this.#timeout("idle")} ms`, "body");
+      this.#armIdle(this.#timeout("idle"));
   }
 
   #onComplete(): void {

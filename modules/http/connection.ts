@@ -240,12 +240,18 @@ export class Connection {
     this.#queue.length = 0;
     const socket = this.#socket;
     this.#socket = undefined;
-    try {
-      socket?.close();
-    }
-    catch {
-      // already closed by the SDK after a disconnect
-    }
+    const shut = () => {
+      try {
+        socket?.close();
+      }
+      catch {
+        // already closed by the SDK after a disconnect
+      }
+    };
+    // Closed from the job queue, never inside a socket callback: on lin, close() inside one lets the socket
+    // record be freed while the callback's C caller still uses it (modSocket.c: after a disconnect callback
+    // always; after any other when a collection runs before the callback returns), which crashed mcsim.
+    Promise.resolve().then(shut);
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters)

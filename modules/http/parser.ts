@@ -3,6 +3,7 @@
 //
 // States: head (status line and headers, buffered up to maxHeaderBytes) → body (none | length |
 // chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again.
+import { utf8Text } from "./text";
 import { HttpError } from "./errors";
 
 export type BodyKind = "none" | "length" | "chunked" | "close";
@@ -35,13 +36,17 @@ export interface ParserOptions {
 }
 
 // Implementation notes.
-// - Lines (status line, header fields, chunk-size lines, trailer fields) are found with indexOf(LF) on
-//   the pushed bytes. A line wholly inside one push is decoded straight from it; only a line split
-//   across pushes is copied into `part` (grown on demand, never beyond the limit).
+// - A head (status line and header fields, or trailer fields) is scanned line by line at the byte level
+//   (indexOf(LF), then token, colon and control-byte checks), recording only offsets. When its blank line
+//   arrives the whole head is decoded once (TextDecoder when every byte is ASCII, else Latin-1) and each
+//   name and value is a slice of that one string: no per-line or per-byte string building.
+// - A head wholly inside one push is read straight from it. A head split across pushes is copied into
+//   `hb` (grown on demand, never beyond the limit, kept for the next response), and scanned there.
 // - Every check happens at a fixed byte position (the line's LF, or the byte that crosses a limit), so
 //   events and errors do not depend on how the input is split.
 // - The limit counts the status line and header lines with their line endings; the blank line that
 //   ends the head is not counted (it may use 2 bytes beyond the limit). Trailers are counted likewise.
+// - Chunk-size lines are short: one split across pushes is kept in `part`.
 
 const HEAD = 0;        // status line and header fields
 const BODY_LENGTH = 1; // Content-Length body
@@ -67,10 +72,10 @@ const HTAB = 9;
 const COLON = 58;
 const SEMICOLON = 59;
 
-/** RFC 9110 tchar, by byte value (0 beyond 127). */
+/** RFC 9110 tchar, by byte value: 2 for an upper-case letter, 1 for the others, 0 for a non-token byte. */
 export const TOKEN = new Uint8Array(256);
 for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
-for (let c = 65; c <= 90; c++) TOKEN[c] = 1;
+for (let c = 65; c <= 90; c++) TOKEN[c] = 2;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
 for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
 
@@ -80,7 +85,6 @@ for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
 
 const HTTP1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
-const EMPTY = new Uint8Array(0);
 
 function invalid(reason: string): HttpError {
   return new HttpError("ERR_INVALID_RESPONSE", reason);
@@ -91,6 +95,8 @@ function invalid(reason: string): HttpError {
  * stack, which is 384 slots by default (256-byte slices overflowed it on the simulator).
  */
 export function latin1(src: Uint8Array, start: number, end: number): string {
+  if (end - start <= 32)
+    return String.fromCharCode.apply(null, src.subarray(start, end) as unknown as number[]);
   let out = "";
   while (start < end) {
     const stop = end - start > 32 ? start + 32 : end;
@@ -129,13 +135,24 @@ function controlReason(c: number, where: string): string {
   return `control byte 0x${c.toString(16).padStart(2, "0")} in ${where}`;
 }
 
-/** Validates and decodes a field line (header or trailer) src[start, end) (line ending removed). */
-export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
+/**
+ * Validates a field line (header or trailer) src[start, end) (line ending removed) and appends to
+ * `offsets`, relative to `base`: line start, colon (negative: the name has upper-case letters), value
+ * start, value end. Returns the OR of the value's bytes (bit 7 set: not ASCII).
+ */
+function scanField(src: Uint8Array, start: number, end: number, where: string, offsets: number[], base: number): number {
   const first = src[start];
   if (first === SP || first === HTAB)
     throw invalid(`obsolete line folding in ${where}`);
   let i = start;
-  while (i < end && TOKEN[src[i]] === 1) i++;
+  let kinds = 0;
+  while (i < end) {
+    const t = TOKEN[src[i]];
+    if (t === 0)
+      break;
+    kinds |= t;
+    i++;
+  }
   if (i === end)
     throw invalid(`${where} line without a colon`);
   const c = src[i];
@@ -153,13 +170,24 @@ export function parseField(src: Uint8Array, start: number, end: number, where: s
   let ve = end;
   while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
   while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  let bits = 0;
   for (let j = vs; j < ve; j++) {
     const v = src[j];
     if ((v < SP && v !== HTAB) || v === 127)
       throw invalid(controlReason(v, `${where} value`));
+    bits |= v;
   }
-  const line = latin1(src, start, ve); // one decode per line; name and value are slices of it
-  return [line.slice(0, colon - start).toLowerCase(), line.slice(vs - start)];
+  offsets.push(start - base, kinds & 2 ? base - colon : colon - base, vs - base, ve - base);
+  return bits;
+}
+
+/** Validates and decodes one field line src[start, end) (line ending removed): [lower-case name, value]. */
+export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
+  const offsets: number[] = [];
+  scanField(src, start, end, where, offsets, 0);
+  const colon = offsets[1] < 0 ? -offsets[1] : offsets[1];
+  const name = latin1(src, start, colon);
+  return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
 export class ResponseParser {
@@ -170,23 +198,25 @@ export class ResponseParser {
   #error: HttpError | undefined;
   #isHead = false;
   #started = false;
+  /** Set when a push completed the response inside a head (or trailer) block: the push returns there. */
+  #stop = false;
 
-  // the line being assembled across pushes
+  // a chunk-size line split across pushes
   #part: Uint8Array | undefined;
   #partLen = 0;
-  // the last complete line: #src[#ls, #le), line ending removed; #taken = its bytes with line ending
-  #src: Uint8Array = EMPTY;
-  #ls = 0;
-  #le = 0;
-  #taken = 0;
 
-  // head
-  #count = 0; // head (or trailer) bytes so far
+  // the head (or trailer) block being scanned
+  #hb: Uint8Array | undefined; // its bytes from earlier pushes, when it began before the current one
+  #hbLen = 0;
+  #count = 0;                  // bytes of its complete lines so far: where its next line starts
+  #offsets: number[] = [];     // four per field line, see scanField
+  #bits = 0;                   // OR of its value and reason bytes: bit 7 set when not ASCII
   #haveStatus = false;
   #version: "1.0" | "1.1" = "1.1";
   #status = 0;
   #statusText = "";
-  #fields: [string, string][] = [];
+  #reasonStart = 0;            // the reason phrase's offsets in the head
+  #reasonEnd = 0;
 
   // body
   #remaining = 0; // body bytes left (length), or chunk bytes left
@@ -203,12 +233,12 @@ export class ResponseParser {
 
   /** Prepares for the response to a request made with `method` ("HEAD": no body). Call before each response. */
   expect(method: string): void {
-    this.#isHead = method.toUpperCase() === "HEAD";
+    this.#isHead = method === "HEAD" || method.toUpperCase() === "HEAD";
     this.#state = HEAD;
     this.#error = undefined;
     this.#started = false;
+    this.#stop = false;
     this.#partLen = 0;
-    this.#src = EMPTY;
     this.#resetHead();
     this.#remaining = 0;
     this.#contentLength = -1;
@@ -225,6 +255,11 @@ export class ResponseParser {
     if (this.#state === DONE || bytes.length === 0)
       return 0;
     this.#started = true;
+    if (this.#state === BODY_LENGTH && bytes.length < this.#remaining) { // the common case: body bytes, all of them
+      this.#remaining -= bytes.length;
+      this.#events.onData(bytes);
+      return bytes.length;
+    }
     try {
       return this.#run(bytes);
     }
@@ -290,23 +325,26 @@ export class ResponseParser {
     this.#error = error instanceof HttpError ? error : invalid("parser unusable after an earlier error");
     this.#part = undefined;
     this.#partLen = 0;
-    this.#fields = [];
+    this.#hb = undefined;
+    this.#resetHead();
   }
 
+  /** Starts a new head (or trailer) block; keeps `hb` for reuse. */
   #resetHead(): void {
+    this.#hbLen = 0;
     this.#count = 0;
+    this.#offsets.length = 0;
+    this.#bits = 0;
     this.#haveStatus = false;
-    this.#status = 0;
-    this.#statusText = "";
-    this.#fields = [];
+    this.#reasonStart = this.#reasonEnd = 0;
   }
 
-  /** Appends bytes[start, end) to the partial line. The caller has bounded its length. */
+  /** Appends bytes[start, end) to the partial chunk-size line. The caller has bounded its length. */
   #keep(bytes: Uint8Array, start: number, end: number): void {
     const need = this.#partLen + end - start;
     let part = this.#part;
     if (!part || part.length < need) {
-      let size = part ? part.length * 2 : 256;
+      let size = part ? part.length * 2 : 64;
       while (size < need) size *= 2;
       const grown = new Uint8Array(size);
       if (part && this.#partLen)
@@ -317,43 +355,20 @@ export class ResponseParser {
     this.#partLen = need;
   }
 
-  /**
-   * Takes the line starting at bytes[pos]: returns the index after its LF (the line is then in
-   * #src[#ls, #le) without its line ending, #taken its length with it), -1 when bytes ended first (kept
-   * in `part`), or -2 when the line would exceed `room` bytes.
-   */
-  #line(bytes: Uint8Array, pos: number, room: number): number {
-    const lf = bytes.indexOf(LF, pos);
-    const stop = lf < 0 ? bytes.length : lf + 1;
-    const total = this.#partLen + stop - pos;
-    if (total > room)
-      return -2;
-    if (lf < 0) {
-      this.#keep(bytes, pos, stop);
-      return -1;
+  /** Appends bytes[start, end) to the head block kept across pushes. */
+  #keepHead(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.#hbLen + end - start;
+    let hb = this.#hb;
+    if (!hb || hb.length < need) {
+      let size = hb ? hb.length * 2 : 512;
+      while (size < need) size *= 2;
+      const grown = new Uint8Array(size);
+      if (hb && this.#hbLen)
+        grown.set(hb.subarray(0, this.#hbLen));
+      this.#hb = hb = grown;
     }
-    let src: Uint8Array;
-    let start: number;
-    let end: number;
-    if (this.#partLen === 0) {
-      src = bytes;
-      start = pos;
-      end = lf;
-    }
-    else {
-      this.#keep(bytes, pos, lf);
-      src = this.#part!;
-      start = 0;
-      end = this.#partLen;
-      this.#partLen = 0;
-    }
-    if (end > start && src[end - 1] === CR)
-      end--;
-    this.#src = src;
-    this.#ls = start;
-    this.#le = end;
-    this.#taken = total;
-    return stop;
+    hb.set(bytes.subarray(start, end), this.#hbLen);
+    this.#hbLen = need;
   }
 
   #run(bytes: Uint8Array): number {
@@ -363,35 +378,14 @@ export class ResponseParser {
       switch (this.#state) {
         case HEAD:
         case TRAILERS: {
-          const next = this.#line(bytes, pos, this.#max + 2 - this.#count);
-          if (next === -2)
-            throw this.#tooLarge();
-          if (next === -1) {
-            if (this.#state === HEAD && !this.#haveStatus)
-              this.#checkStatusPrefix(this.#part!, 0, this.#partLen);
+          const next = this.#headBlock(bytes, pos);
+          if (next < 0)
             return length;
+          if (this.#stop) {
+            this.#stop = false;
+            return next;
           }
           pos = next;
-          const src = this.#src;
-          const start = this.#ls;
-          const end = this.#le;
-          if (end === start) {
-            if (this.#state === TRAILERS || this.#haveStatus) {
-              if (this.#state === TRAILERS || this.#endOfHead())
-                return this.#done(pos, this.#fields);
-              break;
-            }
-            throw invalid("empty status line");
-          }
-          this.#count += this.#taken;
-          if (this.#count > this.#max)
-            throw this.#tooLarge();
-          if (this.#state === HEAD && !this.#haveStatus) {
-            this.#parseStatus(src, start, end);
-            this.#haveStatus = true;
-          }
-          else
-            this.#fields.push(parseField(src, start, end, this.#state === HEAD ? "header" : "trailer"));
           break;
         }
         case BODY_LENGTH: {
@@ -410,17 +404,28 @@ export class ResponseParser {
           this.#events.onData(pos === 0 ? bytes : bytes.subarray(pos));
           return length;
         case CHUNK_SIZE: {
-          const next = this.#line(bytes, pos, MAX_CHUNK_LINE);
-          if (next === -2)
+          const lf = bytes.indexOf(LF, pos);
+          const stop = lf < 0 ? length : lf + 1;
+          if (this.#partLen + stop - pos > MAX_CHUNK_LINE)
             throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
-          if (next === -1)
+          if (lf < 0) {
+            this.#keep(bytes, pos, stop);
             return length;
-          pos = next;
-          const size = this.#parseChunkSize(this.#src, this.#ls, this.#le);
+          }
+          let size: number;
+          if (this.#partLen === 0)
+            size = this.#parseChunkSize(bytes, pos, lf > pos && bytes[lf - 1] === CR ? lf - 1 : lf);
+          else {
+            this.#keep(bytes, pos, lf);
+            const part = this.#part!;
+            const end = this.#partLen;
+            this.#partLen = 0;
+            size = this.#parseChunkSize(part, 0, end > 0 && part[end - 1] === CR ? end - 1 : end);
+          }
+          pos = stop;
           if (size === 0) {
             this.#state = TRAILERS;
-            this.#count = 0;
-            this.#fields = [];
+            this.#resetHead();
           }
           else {
             this.#state = CHUNK_DATA;
@@ -460,9 +465,108 @@ export class ResponseParser {
     return length;
   }
 
+  /**
+   * Scans the head (or trailer) block from bytes[pos]. Returns -1 when bytes ended inside it (kept in
+   * `hb`), else the index in `bytes` after its blank line (with #stop set when the response completed).
+   */
+  #headBlock(bytes: Uint8Array, pos: number): number {
+    // The block's bytes are src[base, srcEnd); `from` maps a src index back to `bytes` (src === bytes: 0).
+    let src: Uint8Array;
+    let base: number;
+    let srcEnd: number;
+    let from = 0;
+    if (this.#hbLen === 0) {
+      src = bytes;
+      base = pos;
+      srcEnd = bytes.length;
+    }
+    else {
+      // the block began in an earlier push: append what can still belong to it (one byte past the limit
+      // is enough to tell that a line exceeds it)
+      const start = this.#hbLen;
+      const n = Math.min(bytes.length - pos, this.#max + 3 - start);
+      this.#keepHead(bytes, pos, pos + (n > 0 ? n : 0));
+      src = this.#hb!;
+      base = 0;
+      srcEnd = this.#hbLen;
+      from = pos - start;
+    }
+    for (;;) {
+      const at = base + this.#count;
+      let lf = src.indexOf(LF, at);
+      if (lf >= srcEnd)
+        lf = -1;
+      const stop = lf < 0 ? srcEnd : lf + 1;
+      const total = stop - at;
+      if (total > this.#max + 2 - this.#count)
+        throw this.#tooLarge();
+      if (lf < 0) {
+        if (this.#state === HEAD && !this.#haveStatus)
+          this.#checkStatusPrefix(src, at, total);
+        if (src === bytes)
+          this.#keepHead(bytes, base, srcEnd);
+        return -1;
+      }
+      const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
+      if (end === at) {
+        if (this.#state === HEAD && !this.#haveStatus)
+          throw invalid("empty status line");
+        const next = stop + from;
+        if (this.#state === TRAILERS) {
+          const trailers = this.#fields(src, base);
+          this.#resetHead();
+          this.#stop = true;
+          return this.#done(next, trailers);
+        }
+        if (this.#status < 200) { // interim response: skipped, the next head follows in `bytes`
+          this.#resetHead();
+          src = bytes;
+          base = next;
+          srcEnd = bytes.length;
+          from = 0;
+          continue;
+        }
+        const headers = this.#fields(src, base);
+        this.#resetHead();
+        if (!this.#endOfHead(headers))
+          return next;
+        this.#stop = true;
+        return this.#done(next, []);
+      }
+      this.#count += total;
+      if (this.#count > this.#max)
+        throw this.#tooLarge();
+      if (this.#state === HEAD && !this.#haveStatus) {
+        this.#parseStatus(src, at, end, base);
+        this.#haveStatus = true;
+      }
+      else
+        this.#bits |= scanField(src, at, end, this.#state === HEAD ? "header" : "trailer", this.#offsets, base);
+    }
+  }
+
+  /** Decodes the block's fields from src (offsets relative to `base`), with one decode for all of them. */
+  #fields(src: Uint8Array, base: number): [string, string][] {
+    const offsets = this.#offsets;
+    const fields: [string, string][] = [];
+    const n = offsets.length;
+    const reason = this.#reasonEnd > this.#reasonStart;
+    if (n === 0 && !reason)
+      return fields;
+    const stop = base + (n ? offsets[n - 1] : this.#reasonEnd); // the last value's end (the reason's)
+    const text = this.#bits & 0x80 ? latin1(src, base, stop) : utf8Text(src.subarray(base, stop)) /* UTF-8 is Latin-1 for ASCII bytes: one native call */;
+    if (reason)
+      this.#statusText = text.slice(this.#reasonStart, this.#reasonEnd);
+    for (let i = 0; i < n; i += 4) {
+      const colon = offsets[i + 1];
+      const name = colon < 0 ? text.slice(offsets[i], -colon).toLowerCase() : text.slice(offsets[i], colon);
+      fields.push([name, text.slice(offsets[i + 2], offsets[i + 3])]);
+    }
+    return fields;
+  }
+
   #done(pos: number, trailers: [string, string][]): number {
     this.#state = DONE;
-    this.#fields = [];
     this.#events.onComplete(trailers);
     return pos;
   }
@@ -483,46 +587,51 @@ export class ResponseParser {
     }
   }
 
-  #parseStatus(src: Uint8Array, start: number, end: number): void {
+  #parseStatus(src: Uint8Array, start: number, end: number, base: number): void {
     const length = end - start;
     this.#checkStatusPrefix(src, start, length);
     if (length < 9)
       throw invalid(`not an HTTP/1.x response (status line ${JSON.stringify(latin1(src, start, end))})`);
-    const shown = JSON.stringify(latin1(src, start, end < start + 40 ? end : start + 40));
     if (src[start + 8] !== SP)
-      throw invalid(`malformed status line ${shown}`);
+      throw invalid(`malformed status line ${this.#shown(src, start, end)}`);
     let status = 0;
     for (let i = start + 9; i < start + 12; i++) {
       const c = i < end ? src[i] : -1;
       if (c < 48 || c > 57)
-        throw invalid(`status code is not 3 digits in ${shown}`);
+        throw invalid(`status code is not 3 digits in ${this.#shown(src, start, end)}`);
       status = status * 10 + c - 48;
     }
     if (length > 12 && src[start + 12] !== SP)
-      throw invalid(`status code is not 3 digits in ${shown}`);
+      throw invalid(`status code is not 3 digits in ${this.#shown(src, start, end)}`);
     if (status < 100)
       throw invalid(`status code ${status} is below 100`);
     if (status === 101)
       throw invalid("101 Switching Protocols, but no upgrade was asked for");
+    let bits = 0;
     for (let i = start + 13; i < end; i++) {
       const c = src[i];
       if ((c < SP && c !== HTAB) || c === 127)
         throw invalid(controlReason(c, "status line"));
+      bits |= c;
     }
+    this.#bits |= bits;
     this.#version = src[start + 7] === 48 ? "1.0" : "1.1";
     this.#status = status;
-    this.#statusText = length > 13 ? latin1(src, start + 13, end) : "";
+    this.#statusText = "";
+    if (length > 13) {
+      this.#reasonStart = start + 13 - base;
+      this.#reasonEnd = end - base;
+    }
   }
 
-  /** The blank line after the header fields. Returns true when the response is already complete. */
-  #endOfHead(): boolean {
+  /** The status line's first 40 bytes, quoted, for an error message. */
+  #shown(src: Uint8Array, start: number, end: number): string {
+    return JSON.stringify(latin1(src, start, end < start + 40 ? end : start + 40));
+  }
+
+  /** The blank line after the header fields (a final response). Returns true when the response is already complete. */
+  #endOfHead(headers: [string, string][]): boolean {
     const status = this.#status;
-    if (status < 200) { // interim response: skipped, a status line follows
-      this.#resetHead();
-      return false;
-    }
-    const headers = this.#fields;
-    this.#fields = [];
     const lengths: string[] = [];
     const codings: string[] = [];
     const connection: string[] = [];

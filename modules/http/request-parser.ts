@@ -245,7 +245,7 @@ export class RequestParser {
       const c = src[i];
       if (c === SP)
         return;
-      if (TOKEN[c] !== 1 && !(c === CR && i === end - 1))
+      if (TOKEN[c] === 0 && !(c === CR && i === end - 1))
         throw rejection(400, `malformed request line (byte 0x${c.toString(16).padStart(2, "0")} in the method)`);
     }
   }
@@ -257,7 +257,7 @@ export class RequestParser {
     if (sp1 <= start || sp2 < 0 || sp2 >= end || sp2 === sp1 + 1 || src.indexOf(SP, sp2 + 1) >= 0 && src.indexOf(SP, sp2 + 1) < end)
       throw rejection(400, `malformed request line ${shown()}`);
     for (let i = start; i < sp1; i++)
-      if (TOKEN[src[i]] !== 1)
+      if (TOKEN[src[i]] === 0)
         throw rejection(400, `method is not a token in ${shown()}`);
     for (let i = sp1 + 1; i < sp2; i++) {
       const c = src[i];

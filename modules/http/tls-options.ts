@@ -39,6 +39,7 @@ const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 // Created on first use: a Map or Set made while the module is preloaded would be immutable in flash.
 let decoded: Map<string, ArrayBuffer[]> | undefined; // resource name or PEM text → DER, decoded once
 let warned: Set<string> | undefined;
+let defaults: Map<string, { secure: SecureOptions; key: string }> | undefined; // host → options without `tls`: built once
 
 /** Certificates as DER: a resource name (PEM, or DER when it ends in .der), PEM text, or DER. */
 export function certificates(source: string | Data): ArrayBuffer[] {
@@ -89,6 +90,7 @@ function identity(value: unknown): string {
 export function clearTlsCache(): void {
   decoded = undefined;
   warned = undefined;
+  defaults = undefined;
   ids = undefined;
 }
 
@@ -98,7 +100,15 @@ export function clearTlsCache(): void {
  */
 export function secureOptions(tls: TlsOptions | undefined, host: string): { secure: SecureOptions; key: string } {
   try {
-    return build(tls, host);
+    if (tls !== undefined)
+      return build(tls, host);
+    defaults ??= new Map();
+    let found = defaults.get(host); // every request of the common case: no rebuilding per request
+    if (!found) {
+      found = build(undefined, host);
+      defaults.set(host, found);
+    }
+    return found;
   }
   catch (error) {
     throw new HttpError("ERR_INVALID_REQUEST", `tls: ${error instanceof Error ? error.message : String(error)}`, { host, phase: "request" });

@@ -1,0 +1,313 @@
+// The simulator lane's bench app: one workload per simulator process, on our client (http/client), the
+// SDK's own http Request, or a raw Socket/SecureSocket drain. bench/sim.ts builds it once and runs it
+// once per workload. The app asks the runner for its job over a control socket, says "start" (the
+// runner then reads the process's CPU time and answers "go"), runs the workload while sampling the XS
+// heaps (as they are, and live after a forced collection at fixed points), and ends with "end <json>"
+// (the runner reads the CPU time again).
+import config from "mc/config";
+import Timer from "timer";
+import Debug from "debug";
+import Instrumentation from "instrumentation";
+import { Socket } from "socket";
+import type { StreamSocket } from "socket";
+import SecureSocket from "securesocket";
+import { Request } from "http";
+import { HttpClient } from "http/client";
+import { secureOptions } from "http/tls-options";
+
+interface Job {
+  /** "ours" | "sdk" | "raw" */
+  client: string;
+  /** "seq": `count` sequential GETs of `size` bytes; "get": one GET of `size` bytes; budget: see below. */
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
+  secure: boolean;
+  port: number;
+  size: number;
+  count: number;
+}
+
+const host = String(config.benchHost ?? "127.0.0.1");
+const CHUNK = Instrumentation.map("XS Chunk Heap Used");
+const SLOT = Instrumentation.map("XS Slot Heap Used");
+const STACK = Instrumentation.map("XS Stack Used");
+
+let peakChunk = 0;
+let peakSlot = 0;
+/** Samples the heaps as they are (live and garbage not yet collected): on a timer and after every callback. */
+function sample(): void {
+  const chunk = Instrumentation.get(CHUNK) ?? 0;
+  const slot = Instrumentation.get(SLOT) ?? 0;
+  if (chunk > peakChunk)
+    peakChunk = chunk;
+  if (slot > peakSlot)
+    peakSlot = slot;
+}
+
+let liveChunk = 0;
+let liveSlot = 0;
+let sinceLive = 0;
+let liveOn = true; // in a sequence, on for its last request only (the others are alike)
+const LIVE_EVERY = 65536;
+/**
+ * Samples what is live: collects garbage first. At fixed points only (the head, every 64 KB of body, the
+ * end of each response), the same for every client, so that its CPU cost stays small and even.
+ */
+function sampleLive(): void {
+  sample();
+  if (!liveOn)
+    return;
+  Debug.gc();
+  sinceLive = 0;
+  const chunk = Instrumentation.get(CHUNK) ?? 0;
+  const slot = Instrumentation.get(SLOT) ?? 0;
+  if (chunk > liveChunk)
+    liveChunk = chunk;
+  if (slot > liveSlot)
+    liveSlot = slot;
+}
+/** Counts body bytes towards the next live sample. */
+function bodyBytes(n: number): void {
+  sinceLive += n;
+  if (sinceLive >= LIVE_EVERY)
+    sampleLive();
+}
+
+/** The control connection to the runner: line-based. */
+class Control {
+  #socket: StreamSocket;
+  #pending = "";
+  #waiter: ((line: string) => void) | undefined;
+  #lines: string[] = [];
+  #open: Promise<void>;
+  constructor(port: number) {
+    this.#socket = new Socket({ host, port }) as unknown as StreamSocket;
+    let opened!: () => void;
+    this.#open = new Promise((resolve) => (opened = resolve));
+    this.#socket.callback = (message: number) => {
+      if (message === 1)
+        opened();
+      else if (message === 2) {
+        this.#pending += this.#socket.read(String);
+        let newline: number;
+        while ((newline = this.#pending.indexOf("\n")) >= 0) {
+          const line = this.#pending.slice(0, newline);
+          this.#pending = this.#pending.slice(newline + 1);
+          const waiter = this.#waiter;
+          this.#waiter = undefined;
+          if (waiter)
+            waiter(line);
+          else
+            this.#lines.push(line);
+        }
+      }
+      else if (message < 0)
+        trace(`BENCH ABORT control connection lost (${message})\n`);
+    };
+  }
+  /** Sends a line, then resolves with the runner's answer. */
+  async ask(line: string): Promise<string> {
+    await this.#open;
+    this.#socket.write(`${line}\n`);
+    const queued = this.#lines.shift();
+    if (queued !== undefined)
+      return queued;
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+}
+
+function url(job: Job, size: number): string {
+  return `${job.secure ? "https" : "http"}://${host}:${job.port}/bytes?n=${size}`;
+}
+
+/** Drains a GET with our client; returns the body bytes. */
+async function oursGet(client: HttpClient, job: Job, size: number): Promise<number> {
+  const response = await client.request(url(job, size));
+  sampleLive();
+  if (response.status !== 200)
+    throw new Error(`status ${response.status}`);
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.length;
+    sample();
+    bodyBytes(chunk.length);
+  }
+  return total;
+}
+
+/** The same with the SDK's Request (it sends Connection: close: one connection per request). */
+function sdkGet(job: Job, size: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    const options: Record<string, unknown> = { host, port: job.port, path: `/bytes?n=${size}` };
+    if (job.secure) {
+      options.Socket = SecureSocket;
+      options.secure = secureOptions(undefined, host).secure; // the same TLS settings as ours
+    }
+    const request = new Request(options as ConstructorParameters<typeof Request>[0]);
+    request.callback = (message: number, value?: number) => {
+      sample();
+      if (message === Request.responseFragment) {
+        const bytes = request.read(ArrayBuffer, value);
+        total += bytes ? bytes.byteLength : 0;
+        bodyBytes(bytes ? bytes.byteLength : 0);
+      }
+      else if (message === Request.headersComplete)
+        sampleLive();
+      else if (message === Request.responseComplete)
+        resolve(total);
+      else if (message < 0)
+        reject(new Error(`Request error ${message}`));
+    };
+  });
+}
+
+/**
+ * A raw drain: one connection, a hand-written GET, every byte read as it comes, closed once the head (found
+ * by its blank line in the first read) and `size` body bytes have arrived. Returns the body bytes.
+ */
+function rawGet(job: Job, size: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    let head = -1;
+    const sock = new Socket({ host, port: job.port }) as unknown as StreamSocket;
+    const socket = job.secure
+      ? new SecureSocket({ sock, host, secure: secureOptions(undefined, host).secure }) as unknown as StreamSocket
+      : sock;
+    socket.callback = (message: number) => {
+      sample();
+      if (config.benchTrace)
+        trace(`raw ${message} ${total}\n`);
+      if (message === 1)
+        socket.write(`GET /bytes?n=${size} HTTP/1.1\r\nHost: ${host}:${job.port}\r\nConnection: close\r\n\r\n`);
+      else if (message === 2) {
+        const bytes = socket.read(ArrayBuffer);
+        if (!bytes)
+          return;
+        if (head < 0) {
+          const view = new Uint8Array(bytes);
+          for (let i = 3; i < view.length; i++)
+            if (view[i] === 10 && view[i - 1] === 13 && view[i - 2] === 10 && view[i - 3] === 13) {
+              head = i + 1;
+              break;
+            }
+          if (head < 0)
+            return reject(new Error("no blank line in the first read"));
+          sampleLive();
+        }
+        total += bytes.byteLength;
+        bodyBytes(bytes.byteLength);
+        if (total - head >= size) {
+          // closed once this callback has returned: a collection inside it, after close(), would free
+          // the socket under the SDK's feet (close() unroots it; seen as a hang on the simulator)
+          Promise.resolve().then(() => socket.close());
+          resolve(total - head);
+        }
+      }
+      else if (message < 0) {
+        socket.close();
+        reject(new Error(`socket error ${message}`));
+      }
+    };
+  });
+}
+
+async function run(job: Job, client: HttpClient): Promise<number> {
+  let total = 0;
+  const count = job.workload === "seq" ? job.count : 1;
+  for (let i = 0; i < count; i++) {
+    liveOn = i === count - 1;
+    if (job.client === "ours")
+      total += await oursGet(client, job, job.size);
+    else if (job.client === "sdk")
+      total += await sdkGet(job, job.size);
+    else
+      total += await rawGet(job, job.size);
+    sampleLive(); // the end of each response, outside any socket callback
+  }
+  return total;
+}
+
+/** What is live, after a collection: [chunk, slot] bytes. */
+function live(): [number, number] {
+  Debug.gc();
+  return [Instrumentation.get(CHUNK) ?? 0, Instrumentation.get(SLOT) ?? 0];
+}
+
+/** A diagnostic (BENCH_ONLY=probe): traces what each step of our client's requests keeps live. */
+async function probe(job: Job): Promise<void> {
+  const base = live();
+  const show = (what: string) => {
+    const [chunk, slot] = live();
+    trace(`PROBE ${job.secure ? "https" : "http"} ${what}: chunk +${chunk - base[0]} slot +${slot - base[1]}\n`);
+  };
+  const client = new HttpClient();
+  show("new HttpClient");
+  const href = url(job, job.size);
+  let response: Awaited<ReturnType<HttpClient["request"]>> | undefined = await client.request(href);
+  show("+ a request at its head");
+  let iterator: AsyncIterator<Uint8Array> | undefined = response.body[Symbol.asyncIterator]();
+  let step: IteratorResult<Uint8Array> | undefined;
+  for (let i = 0; i < 5; i++)
+    step = await iterator!.next();
+  show(`+ 5 chunks read, the last (${step?.value?.length} bytes) held`);
+  step = undefined;
+  show("- that chunk");
+  for (;;)
+    if ((await iterator!.next()).done)
+      break;
+  show("+ the rest of the body read (connection pooled)");
+  response = iterator = undefined;
+  show("- the response and its body iterator");
+  response = await client.request(href);
+  show("+ a second request at its head (pooled connection)");
+  for await (const chunk of response.body)
+    void chunk;
+  response = undefined;
+  show("+ its body read, - the response");
+  client.close();
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("- the pool (closed)");
+  await new Promise((resolve) => Timer.set(resolve, 500)); // trace lines travel to xsbug-log before "end"
+}
+
+async function main(): Promise<void> {
+  const control = new Control(Number(config.benchControlPort));
+  const job = JSON.parse(await control.ask("hello")) as Job;
+  if (job.workload === "probe") {
+    await probe(job);
+    await control.ask(`end ${JSON.stringify({ bytes: 0, error: "probe", baseChunk: 0, baseSlot: 0, peakChunk: 0, peakSlot: 0, liveChunk: 0, liveSlot: 0, stack: 0 })}`);
+    return;
+  }
+  const client = new HttpClient({ idleTimeout: 60000 });
+  if (job.workload === "budget-reuse") // the first GET opens the connection; the second is measured
+    await oursGet(client, job, job.size);
+  Debug.gc();
+  const baseChunk = Instrumentation.get(CHUNK) ?? 0;
+  const baseSlot = Instrumentation.get(SLOT) ?? 0;
+  peakChunk = liveChunk = baseChunk;
+  peakSlot = liveSlot = baseSlot;
+  const timer = Timer.repeat(sample, 5);
+  await control.ask("start");
+  let bytes = 0;
+  let error = "";
+  try {
+    if (job.workload === "idle") // the simulator doing nothing for `size` ms: its polling costs CPU too
+      await new Promise((resolve) => Timer.set(resolve, job.size));
+    else if (job.workload.startsWith("budget")) {
+      bytes = await oursGet(client, job, job.size);
+      sampleLive();
+    }
+    else
+      bytes = await run(job, client);
+  }
+  catch (e) {
+    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+  sample();
+  const result = { bytes, error, baseChunk, baseSlot, peakChunk, peakSlot, liveChunk, liveSlot, stack: Instrumentation.get(STACK) ?? 0 };
+  await control.ask(`end ${JSON.stringify(result)}`);
+  Timer.clear(timer);
+  trace(`BENCH DONE\n`);
+}
+
+main().catch((error: unknown) => trace(`BENCH ABORT ${String(error)}\n`));
