@@ -1,19 +1,36 @@
 // Runs a device app of shared cases (tests/sim, tests/budget) in the simulator against the fixture servers:
 // used by the simulator lane (tests/sim/run.ts) and the memory bench (bench/memory.ts).
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFixtures, type Fixtures } from "../support/fixtures.js";
 import { buildForSimulator, projectRoot, runInSimulator, type BuiltApp, type SimulatorRun } from "../../tools/simulator.js";
 
 /** Starts the fixture servers and puts their resources where the device apps' manifests take them from. */
 export async function startDeviceFixtures(): Promise<Fixtures> {
-  const fixtures = await startFixtures();
   const fixtureDir = path.join(projectRoot, "tests", "sim", "fixtures");
+  // One runner at a time: another one's new certificates would be built into this one's apps.
+  const owner = path.join(projectRoot, "build", "sim-fixtures.owner");
+  const pid = existsSync(owner) ? Number(readFileSync(owner, "utf8")) : 0;
+  if (pid && pid !== process.pid && isAlive(pid))
+    throw new Error(`process ${pid} (another simulator lane or bench) is using ${path.relative(projectRoot, fixtureDir)}: run one at a time`);
+  const fixtures = await startFixtures();
   rmSync(fixtureDir, { recursive: true, force: true });
   mkdirSync(fixtureDir, { recursive: true });
   for (const [name, bytes] of Object.entries(fixtures.resources))
     writeFileSync(path.join(fixtureDir, name), bytes);
+  mkdirSync(path.dirname(owner), { recursive: true });
+  writeFileSync(owner, String(process.pid));
   return fixtures;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  }
+  catch {
+    return false;
+  }
 }
 
 /** What one device app's run counted, and the MEM lines (memory figures) it traced. */
