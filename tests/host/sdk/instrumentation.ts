@@ -1,4 +1,5 @@
 // Host `instrumentation`: the SDK's counters by index, with Node's nearest equivalents.
+import os from "node:os";
 import { counters } from "../runtime.js";
 
 const names = [
@@ -13,7 +14,7 @@ const readers: Record<string, () => number> = {
   "Network Bytes Written": () => counters.bytesWritten,
   "Network Sockets": () => counters.sockets,
   "Timers": () => counters.timers,
-  "System Free Memory": () => Math.max(0, process.constrainedMemory?.() ?? 0),
+  "System Free Memory": () => os.freemem(), // the host's; process.constrainedMemory() is 2^64 when unconstrained
   // XS keeps ArrayBuffer data in its chunk heap; V8 keeps it outside heapUsed.
   "XS Chunk Heap Used": () => {
     const usage = process.memoryUsage();
