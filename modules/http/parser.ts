@@ -190,6 +190,24 @@ export function parseField(src: Uint8Array, start: number, end: number, where: s
   return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
+/**
+ * Appends bytes[start, end) after the first `length` bytes of `buffer`, doubling it (from `initial`) when
+ * they do not fit; returns the buffer that now holds them. The callers bound the total.
+ */
+export function appendBytes(buffer: Uint8Array | undefined, length: number, bytes: Uint8Array, start: number, end: number, initial: number): Uint8Array {
+  const need = length + end - start;
+  if (!buffer || buffer.length < need) {
+    let size = buffer ? buffer.length * 2 : initial;
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(size);
+    if (buffer && length)
+      grown.set(buffer.subarray(0, length));
+    buffer = grown;
+  }
+  buffer.set(bytes.subarray(start, end), length);
+  return buffer;
+}
+
 export class ResponseParser {
   readonly #events: ParserEvents;
   readonly #max: number;
@@ -341,34 +359,14 @@ export class ResponseParser {
 
   /** Appends bytes[start, end) to the partial chunk-size line. The caller has bounded its length. */
   #keep(bytes: Uint8Array, start: number, end: number): void {
-    const need = this.#partLen + end - start;
-    let part = this.#part;
-    if (!part || part.length < need) {
-      let size = part ? part.length * 2 : 64;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(size);
-      if (part && this.#partLen)
-        grown.set(part.subarray(0, this.#partLen));
-      this.#part = part = grown;
-    }
-    part.set(bytes.subarray(start, end), this.#partLen);
-    this.#partLen = need;
+    this.#part = appendBytes(this.#part, this.#partLen, bytes, start, end, 64);
+    this.#partLen += end - start;
   }
 
   /** Appends bytes[start, end) to the head block kept across pushes. */
   #keepHead(bytes: Uint8Array, start: number, end: number): void {
-    const need = this.#hbLen + end - start;
-    let hb = this.#hb;
-    if (!hb || hb.length < need) {
-      let size = hb ? hb.length * 2 : 512;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(size);
-      if (hb && this.#hbLen)
-        grown.set(hb.subarray(0, this.#hbLen));
-      this.#hb = hb = grown;
-    }
-    hb.set(bytes.subarray(start, end), this.#hbLen);
-    this.#hbLen = need;
+    this.#hb = appendBytes(this.#hb, this.#hbLen, bytes, start, end, 512);
+    this.#hbLen += end - start;
   }
 
   #run(bytes: Uint8Array): number {

@@ -7,7 +7,7 @@
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "./errors";
-import { ResponseParser, TOKEN, latin1, listTokens, parseContentLength, parseField } from "./parser";
+import { ResponseParser, TOKEN, appendBytes, latin1, listTokens, parseContentLength, parseField } from "./parser";
 
 export interface IncomingHead {
   method: string;
@@ -159,18 +159,8 @@ export class RequestParser {
   }
 
   #keep(bytes: Uint8Array, start: number, end: number): void {
-    const need = this.#partLen + end - start;
-    let part = this.#part;
-    if (!part || part.length < need) {
-      let size = part ? part.length * 2 : 256;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(size);
-      if (part && this.#partLen)
-        grown.set(part.subarray(0, this.#partLen));
-      this.#part = part = grown;
-    }
-    part.set(bytes.subarray(start, end), this.#partLen);
-    this.#partLen = need;
+    this.#part = appendBytes(this.#part, this.#partLen, bytes, start, end, 256);
+    this.#partLen += end - start;
   }
 
   #run(bytes: Uint8Array): number {

@@ -78,16 +78,8 @@ export interface ServerOptions {
   onError?: (error: HttpError) => void;
 }
 
-export interface ServerRequest {
-  method: string;
-  /** The target as sent. */
-  target: string;
-  path: string;
-  /** After "?", without it; "" when none. */
-  query: string;
-  version: "1.0" | "1.1";
-  /** Header fields, names lower-cased, in arrival order. */
-  headers: [string, string][];
+/** A request as a handler sees it: the parsed head (method, target, path, query, version, headers) and its body. */
+export interface ServerRequest extends Pick<IncomingHead, "method" | "target" | "path" | "query" | "version" | "headers"> {
   /** The body, whole (at most maxBodyBytes). */
   body: Uint8Array;
   /** The connection's serial number (1, 2, …): the same for requests on one kept-alive connection. */

@@ -191,13 +191,7 @@ export default class SecureSocket {
       if (!this.#done)
         invokeCallback(this, 1);
     });
-    stream.on("data", (chunk: Buffer) => {
-      if (this.#done)
-        return;
-      counters.bytesRead += chunk.length;
-      this.#delivery.push(chunk);
-    });
-    stream.on("end", () => this.#end(-1));
+    this.#deliverFrom(stream);
     stream.on("error", (error: NodeJS.ErrnoException) => {
       const peerClosed = error.code === "ECONNRESET" || /disconnected before secure/.test(error.message);
       if (this.#handshaking && !peerClosed) // as our ssl/handshake does on the device: say why
@@ -233,6 +227,12 @@ export default class SecureSocket {
       if (!this.#done)
         invokeCallback(this, 1);
     });
+    this.#deliverFrom(stream);
+    stream.on("error", (error: NodeJS.ErrnoException) => this.#end(error.code === "ECONNRESET" ? -1 : -2));
+  }
+
+  /** Received bytes go to the delivery queue (read 1 KB per message, as lin does); the peer's end is -1. */
+  #deliverFrom(stream: tls.TLSSocket): void {
     stream.on("data", (chunk: Buffer) => {
       if (this.#done)
         return;
@@ -240,7 +240,6 @@ export default class SecureSocket {
       this.#delivery.push(chunk);
     });
     stream.on("end", () => this.#end(-1));
-    stream.on("error", (error: NodeJS.ErrnoException) => this.#end(error.code === "ECONNRESET" ? -1 : -2));
   }
 
   #end(message: number): void {
