@@ -13,8 +13,8 @@ import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./er
 import { ResponseParser, type ResponseHead } from "./parser";
 import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
 import { Connection, type Origin } from "./connection";
-
 import { httpStats } from "./stats";
+
 export { HttpError } from "./errors";
 export type { HttpErrorCode, HttpPhase } from "./errors";
 export type { HeaderInit } from "./serializer";
