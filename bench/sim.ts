@@ -414,7 +414,7 @@ const summary = {
 };
 const budget = {
   date: summary.date,
-  creation: appCreation,
+  creation: benchCreation, // the bench app's: the app's stack, heaps that grow (the fixed budget: bench/memory.json)
   note: "our client, 1 KB body; bytes above the idle baseline (chunk, slot) and process high-water marks (peakChunk, peakSlot, stack)",
   ...Object.fromEntries(Object.entries(results).filter(([key]) => key.startsWith("budget/")).map(([key, value]) => [key.slice(7), value])),
 };

@@ -56,7 +56,7 @@ if (sim) {
 
 const budget = results.budget as (Record<string, Figures | unknown> & { creation?: unknown }) | undefined;
 if (budget) {
-  out.push(`Memory budget (our client, 1 KB body, creation ${JSON.stringify(budget.creation)}; bytes above the idle baseline, and the process's XS stack high-water mark):`, "");
+  out.push(`Our client's own memory (1 KB body, the bench app's creation ${JSON.stringify(budget.creation)}, heaps that grow; the app's fixed budget is docs/memory.md): bytes above the idle baseline, and the process's XS stack high-water mark:`, "");
   row(["request", "live chunk", "live slot", "peak chunk (as sampled)", "peak slot (as sampled)", "stack", "CPU ms"]);
   row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]);
   for (const [key, value] of Object.entries(budget)) {
