@@ -30,6 +30,17 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:port now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
 describe("main.ts serving beside its fetches (config.server)", function () {
   this.timeout(30000);
   let app: ChildProcess | undefined;
@@ -59,6 +70,10 @@ describe("main.ts serving beside its fetches (config.server)", function () {
     for (let i = 0; i < 100 && !output.includes("main: serving http"); i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     assert.match(output, new RegExp(`main: serving http on port ${port}`), output);
+    // The host Listener binds through Node, a moment after the trace (the SDK's binds in its constructor):
+    // wait for the port to accept, at most 2 s.
+    for (let i = 0; i < 40 && !(await accepts(port)); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     // the app's fetch is waiting on the slow server: the app answers anyway
     for (let i = 0; i < 3; i++) {
       const { status, body } = await get(`http://127.0.0.1:${port}/temperature`);
