@@ -190,6 +190,22 @@ export function parseField(src: Uint8Array, start: number, end: number, where: s
   return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
+/** The fields that frame a message (RFC 9112 §6): every Content-Length, Transfer-Encoding and Connection value. */
+export function framingFields(headers: [string, string][]): { lengths: string[]; codings: string[]; connection: string[] } {
+  const lengths: string[] = [];
+  const codings: string[] = [];
+  const connection: string[] = [];
+  for (const [name, value] of headers) {
+    if (name === "content-length")
+      lengths.push(value);
+    else if (name === "transfer-encoding")
+      codings.push(value);
+    else if (name === "connection")
+      connection.push(value);
+  }
+  return { lengths, codings, connection };
+}
+
 /**
  * Appends bytes[start, end) after the first `length` bytes of `buffer`, doubling it (from `initial`) when
  * they do not fit; returns the buffer that now holds them. The callers bound the total.
@@ -630,26 +646,13 @@ export class ResponseParser {
   /** The blank line after the header fields (a final response). Returns true when the response is already complete. */
   #endOfHead(headers: [string, string][]): boolean {
     const status = this.#status;
-    const lengths: string[] = [];
-    const codings: string[] = [];
-    const connection: string[] = [];
-    let hasCodings = false;
-    for (const [name, value] of headers) {
-      if (name === "content-length")
-        lengths.push(value);
-      else if (name === "transfer-encoding") {
-        codings.push(value);
-        hasCodings = true;
-      }
-      else if (name === "connection")
-        connection.push(value);
-    }
+    const { lengths, codings, connection } = framingFields(headers);
 
     let bodyKind: BodyKind;
     let contentLength = -1;
     if (this.#isHead || status === 204 || status === 304)
       bodyKind = "none";
-    else if (hasCodings) {
+    else if (codings.length) {
       if (lengths.length)
         throw invalid("both Transfer-Encoding and Content-Length");
       const list = listTokens(codings);

@@ -7,7 +7,7 @@
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "./errors";
-import { ResponseParser, TOKEN, appendBytes, latin1, listTokens, parseContentLength, parseField } from "./parser";
+import { ResponseParser, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "./parser";
 
 export interface IncomingHead {
   method: string;
@@ -297,22 +297,11 @@ export class RequestParser {
     const headers = this.#fields;
     this.#fields = [];
     head.headers = headers;
-    const lengths: string[] = [];
-    const codings: string[] = [];
-    const connection: string[] = [];
+    const { lengths, codings, connection } = framingFields(headers);
     let hosts = 0;
     let expect = "";
-    let hasCodings = false;
     for (const [name, value] of headers) {
-      if (name === "content-length")
-        lengths.push(value);
-      else if (name === "transfer-encoding") {
-        codings.push(value);
-        hasCodings = true;
-      }
-      else if (name === "connection")
-        connection.push(value);
-      else if (name === "host")
+      if (name === "host")
         hosts++;
       else if (name === "expect")
         expect = value.toLowerCase();
@@ -321,7 +310,7 @@ export class RequestParser {
       throw rejection(400, hosts ? "more than one Host header" : "no Host header");
     if (hosts > 1)
       throw rejection(400, "more than one Host header");
-    if (hasCodings) {
+    if (codings.length) {
       if (head.version === "1.0")
         throw rejection(400, "Transfer-Encoding in an HTTP/1.0 request");
       if (lengths.length) // a smuggling vector (RFC 9112 §6.1): refused rather than guessed
