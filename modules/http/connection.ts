@@ -11,7 +11,6 @@ import type { SecureOptions } from "securesocket";
 import Net from "net";
 import { utf8Bytes } from "./text";
 import { HttpError } from "./errors";
-import type { HttpErrorCode } from "./errors";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "./stats";
 
@@ -51,6 +50,32 @@ function resolve(hostname: string): Promise<string> {
   });
 }
 
+/** A connect in progress: what its callbacks need until it settles. */
+interface PendingConnect {
+  address: string;
+  secure: boolean;
+  report: TlsReport;
+  phase(name: "tls"): void;
+  done(connection: Connection): void;
+  fail(error: HttpError): void;
+  tcpConnected?: boolean;
+  tcpReceived?: boolean;
+}
+
+/** `sock` wrapped in a SecureSocket, its TCP messages seen by `connection` until the handshake is over. */
+function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, connection: Connection): StreamSocket {
+  const socket = new SecureSocket({ sock, host, secure }) as unknown as StreamSocket;
+  const inner = sock.callback; // SecureSocket's own handler
+  sock.callback = (message: number, value?: number) => {
+    if (connection.connecting)
+      connection.watchTcp(message);
+    else
+      sock.callback = inner; // handshake over: SecureSocket's handler alone from now on
+    inner?.call(sock, message, value);
+  };
+  return socket;
+}
+
 export class Connection {
   readonly origin: Origin;
   events: ConnectionEvents | undefined;
@@ -60,8 +85,7 @@ export class Connection {
   #queue: Uint8Array[] = [];
   #drainWaiters: (() => void)[] = [];
   #connected = false;
-  #tcpConnected = false;
-  #tcpReceived = false;
+  #pending: PendingConnect | undefined;
   #receivedAny = false;
   #closed = false;
   /** Counted in httpStats.open until closed. */
@@ -100,67 +124,79 @@ export class Connection {
   }
 
   #connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
-    const { hostname } = this.origin;
-    const failure = (code: HttpErrorCode, message: string, at: "connect" | "tls") =>
-      new HttpError(code, message, { host: hostname, phase: at });
     const report: TlsReport = {}; // why our TLS checks refused the server, if they did
-    let settled = false;
+    // What only the connect needs; dropped once it settles, so that a pooled connection's callbacks keep
+    // nothing of the request that opened it (`phase` is that request's).
+    this.#pending = { address, secure: !!tls, report, phase, done, fail };
     const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
     httpStats.connections++;
     httpStats.open++;
     this.#counted = true;
-    let socket = sock;
-    if (tls) {
-      socket = new SecureSocket({ sock, host: hostname, secure: { ...tls, report } }) as unknown as StreamSocket;
-      const inner = sock.callback; // SecureSocket's own handler: watch the TCP connect go by
-      sock.callback = (message: number, value?: number) => {
-        if (message === 1) {
-          this.#tcpConnected = true;
-          phase("tls");
-        }
-        else if (message === 2)
-          this.#tcpReceived = true;
-        inner?.call(sock, message, value);
-      };
-    }
+    // The callbacks are made outside this method: a closure made here would keep its variables (`phase`,
+    // `done`, `fail`: the opening request's) for as long as the socket lives, through the pool.
+    const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this) : sock;
     this.#socket = socket;
-    socket.callback = (message: number, value?: number) => {
-      try {
-        if (message === 1) {
-          this.#connected = true;
-          settled = true;
-          if (tls)
-            httpStats.handshakes++;
-          done(this);
-        }
-        else if (message === 2)
-          this.#receive();
-        else if (message === 3)
-          this.#flush();
-        else if (message < 0) {
-          if (!settled) {
-            settled = true;
-            // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
-            // then fails, giving an error before the peer sent a byte.
-            const refused = !report.code && (!tls || !this.#tcpConnected || (message === -2 && !this.#tcpReceived));
-            if (!refused)
-              httpStats.handshakeFailures++;
-            fail(refused
-              ? failure("ERR_CONNECT_REFUSED", `connection to ${address}:${this.origin.port} refused or unreachable`, "connect")
+    socket.callback = this.#onMessage.bind(this);
+  }
+
+  /** Called by the TCP socket under a TLS one while connecting: notes what the handshake reached. */
+  watchTcp(message: number): void {
+    const pending = this.#pending;
+    if (message === 1 && pending) {
+      pending.tcpConnected = true;
+      pending.phase("tls");
+    }
+    else if (message === 2 && pending)
+      pending.tcpReceived = true;
+  }
+
+  get connecting(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  #onMessage(message: number, value?: number): void {
+    const hostname = this.origin.hostname;
+    try {
+      const pending = this.#pending;
+      if (message === 1) {
+        this.#connected = true;
+        this.#pending = undefined;
+        if (pending?.secure)
+          httpStats.handshakes++;
+        pending?.done(this);
+      }
+      else if (message === 2)
+        this.#receive();
+      else if (message === 3)
+        this.#flush();
+      else if (message < 0) {
+        if (pending) {
+          this.#pending = undefined;
+          const { report, secure } = pending;
+          // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
+          // then fails, giving an error before the peer sent a byte.
+          const refused = !report.code && (!secure || !pending.tcpConnected || (message === -2 && !pending.tcpReceived));
+          if (!refused)
+            httpStats.handshakeFailures++;
+          const at = refused ? "connect" : "tls";
+          pending.fail(new HttpError(
+            refused ? "ERR_CONNECT_REFUSED" : report.code ?? "ERR_TLS_HANDSHAKE",
+            refused
+              ? `connection to ${pending.address}:${this.origin.port} refused or unreachable`
               : report.code
-                ? failure(report.code, report.message ?? "refused", "tls")
-                : failure("ERR_TLS_HANDSHAKE", message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed", "tls"));
-            this.close();
-          }
-          else
-            this.#end(message === -1 ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
+                ? report.message ?? "refused"
+                : message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed",
+            { host: hostname, phase: at }));
+          this.close();
         }
+        else
+          this.#end(message === -1 ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
       }
-      catch (error) {
-        // A callback must never throw into the SDK (it would abort the VM): end this connection instead.
-        this.#end(error instanceof HttpError ? error : new HttpError("ERR_SOCKET", String(error), { host: hostname }));
-      }
-    };
+    }
+    catch (error) {
+      // A callback must never throw into the SDK (it would abort the VM): end this connection instead.
+      this.#end(error instanceof HttpError ? error : new HttpError("ERR_SOCKET", String(error), { host: hostname }));
+    }
   }
 
   #receive(): void {
@@ -235,6 +271,7 @@ export class Connection {
     if (this.#closed)
       return;
     this.#closed = true;
+    this.#pending = undefined;
     if (this.#counted)
       httpStats.open--;
     this.#queue.length = 0;
