@@ -60,6 +60,12 @@ export interface RequestOptions {
   maxBodyBytes?: number;
   /** https: verification and TLS settings (see http/tls-options). Default: verified against certs/, TLS 1.2. */
   tls?: TlsOptions;
+  /**
+   * Takes the final response's body from its first byte, chunk by chunk, in the socket's callback (see
+   * Response.consume()): nothing waits in a queue between the head and the first read, which over TLS
+   * would be up to a record (16 KB). `await response.consume()` then tells when it has ended.
+   */
+  onBody?: (chunk: Uint8Array, response: Response) => void;
 }
 
 /** Where a response's time went, in ms. A reused connection spends 0 in dns, connect and tls. */
@@ -120,11 +126,24 @@ class BodyStream implements AsyncIterable<Uint8Array> {
   #waiter: ((step: IteratorResult<Uint8Array>) => void) | undefined;
   #failer: ((error: HttpError) => void) | undefined;
   #locked = false;
+  #sink: { take(chunk: Uint8Array): void; done(): void; fail(error: unknown): void } | undefined;
   readonly #cancel: () => void;
   constructor(cancel: () => void) {
     this.#cancel = cancel;
   }
   push(chunk: Uint8Array): void {
+    const sink = this.#sink;
+    if (sink) {
+      try {
+        sink.take(chunk);
+      }
+      catch (error) {
+        this.#sink = undefined;
+        this.#cancel(); // ends the exchange and closes its connection: the rest of the body is not wanted
+        sink.fail(error);
+      }
+      return;
+    }
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = this.#failer = undefined;
@@ -138,6 +157,12 @@ class BodyStream implements AsyncIterable<Uint8Array> {
       return;
     this.#ended = true;
     this.#error = error;
+    const sink = this.#sink;
+    this.#sink = undefined;
+    if (error)
+      sink?.fail(error);
+    else
+      sink?.done();
     if (error && this.#failer)
       this.#failer(error);
     else
@@ -147,10 +172,44 @@ class BodyStream implements AsyncIterable<Uint8Array> {
   get ended(): boolean {
     return this.#ended;
   }
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  get locked(): boolean {
+    return this.#locked;
+  }
+  #lock(): void {
     if (this.#locked)
       throw new HttpError("ERR_INVALID_REQUEST", "the response body was already read");
     this.#locked = true;
+  }
+  /** Hands every chunk to `onChunk` as it arrives (in the socket's callback); resolves with the byte count. */
+  consume(onChunk: (chunk: Uint8Array) => void): Promise<number> {
+    this.#lock();
+    return new Promise((resolve, reject) => {
+      let total = 0;
+      const sink = {
+        take(chunk: Uint8Array) {
+          total += chunk.length;
+          onChunk(chunk);
+        },
+        done: () => resolve(total),
+        fail: reject,
+      };
+      this.#sink = sink;
+      const queued = this.#chunks;
+      this.#chunks = [];
+      for (const chunk of queued) // what came before consume() was called, in order
+        if (this.#sink)
+          this.push(chunk);
+      if (this.#ended && this.#sink) {
+        this.#sink = undefined;
+        if (this.#error)
+          sink.fail(this.#error);
+        else
+          sink.done();
+      }
+    });
+  }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.#lock();
     return {
       next: () => {
         if (this.#chunks.length)
@@ -186,6 +245,8 @@ export class Response {
   /** Filled as the exchange goes; `body` once the body has arrived. */
   readonly timings: Timings;
   readonly #stream: BodyStream;
+  /** The body's end when `onBody` took it. */
+  #consumed: Promise<number> | undefined;
   readonly #maxBodyBytes: number;
   readonly #host: string;
 
@@ -231,6 +292,29 @@ export class Response {
       at += chunk.length;
     }
     return out.buffer;
+  }
+
+  /**
+   * Reads the body by handing each chunk to `onChunk` as it arrives, inside the socket's callback, as the
+   * SDK's own Request does: no chunk waits in a queue for an `await` (over TLS, a whole record would), so a
+   * download of any size holds no more than one chunk. `onChunk` must not block; a chunk may be kept.
+   * Resolves with the number of body bytes once the body has ended; rejects with the HttpError that ended
+   * it, or with what `onChunk` threw (the connection is then closed, not reused). The body is read once.
+   */
+  consume(onChunk?: (chunk: Uint8Array) => void): Promise<number> {
+    const consumed = this.#consumed;
+    if (consumed && !onChunk)
+      return consumed;
+    if (!onChunk && !this.#stream.locked)
+      throw new HttpError("ERR_INVALID_REQUEST", "consume() needs a callback unless the request had onBody", { host: this.#host, phase: "body" });
+    return this.#stream.consume(onChunk!);
+  }
+
+  /** Hands the body to `onBody` from its first byte (called by the exchange as the head arrives). */
+  static attach(response: Response, onBody: (chunk: Uint8Array, response: Response) => void): void {
+    const consumed = response.#stream.consume((chunk) => onBody(chunk, response));
+    consumed.catch(() => undefined); // handled here too: a caller need not wait for consume()
+    response.#consumed = consumed;
   }
 
   async text(): Promise<string> {
@@ -553,12 +637,17 @@ class Exchange {
     const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.#timings);
     this.#keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
     this.#settled = true;
+    const onBody = this.options.onBody;
+    if (onBody && !(REDIRECTS.has(head.status) && response.headers.get("location") !== null && (this.options.redirect ?? "follow") !== "manual"))
+      Response.attach(response, onBody); // a redirect the client handles keeps its body from onBody
     this.#resolve(response);
     if (head.bodyKind !== "none")
       this.#armIdle(this.#timeout("idle"));
   }
 
   #onComplete(): void {
+    if (this.#finished)
+      return; // failed already (a consume() callback threw while this response was being parsed)
     this.#mark("done");
     this.#finished = true;
     this.#timer?.clear();

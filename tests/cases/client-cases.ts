@@ -3,6 +3,7 @@ import Instrumentation from "instrumentation";
 import Debug from "debug";
 import Timer from "timer";
 import { Canceller, HttpClient, request, type RequestOptions, type Response } from "http/client";
+import { httpStats } from "http/stats";
 import { assert, equal, rejects, type TestCase } from "./harness";
 import { fixtureHost, fixturePort, lane } from "./fixture";
 
@@ -266,6 +267,112 @@ export const clientCases: TestCase[] = [
         break;
       }
       equal(await (await get("/hello", {}, client)).text(), "hello world", "the client still works");
+    },
+  },
+  {
+    name: "client: consume() hands a sized and a chunked body to its callback chunk by chunk, resolves with the byte count, and the connection is reused",
+    async run() {
+      const client = fresh();
+      const size = 100_000;
+      let seen = 0;
+      let calls = 0;
+      const sized = await (await get(`/big?n=${size}`, {}, client)).consume((chunk) => {
+        seen += chunk.length;
+        calls++;
+      });
+      equal(sized, size, "resolved count");
+      equal(seen, size, "bytes handed over");
+      assert(calls > 1, `chunks ${calls}`);
+      const reused = httpStats.reused;
+      const expected = await (await get("/chunked", {}, fresh())).text();
+      let text = "";
+      const chunked = await (await get("/chunked", {}, client)).consume((chunk) => {
+        text += String.fromCharCode(...chunk);
+      });
+      equal(text, expected, "chunked body");
+      equal(chunked, expected.length, "chunked count");
+      equal(httpStats.reused - reused, 1, "the second request reused the first one's connection");
+    },
+  },
+  {
+    name: "client: consume() called after the body arrived gets the queued chunks first, in order",
+    async run() {
+      const response = await get("/hello");
+      await sleep(300); // the body has arrived and waits in the queue
+      let text = "";
+      equal(await response.consume((chunk) => {
+        text += String.fromCharCode(...chunk);
+      }), 11, "count");
+      equal(text, "hello world", "body");
+    },
+  },
+  {
+    name: "client: a consume() callback that throws rejects with what it threw, the connection is closed, the client carries on",
+    async run() {
+      const client = fresh();
+      const response = await get("/big?n=200000", {}, client);
+      const stop = new Error("enough");
+      let calls = 0;
+      let caught: unknown;
+      try {
+        await response.consume(() => {
+          calls++;
+          throw stop;
+        });
+      }
+      catch (error) {
+        caught = error;
+      }
+      equal(caught, stop, "rejected with the callback's error");
+      equal(calls, 1, "no chunk after the throw");
+      const before = httpStats.reused;
+      equal(await (await get("/hello", {}, client)).text(), "hello world", "the client still works");
+      equal(httpStats.reused, before, "on a new connection, not the abandoned one");
+    },
+  },
+  {
+    name: "client: consume() rejects with the body's error (ERR_TRUNCATED), and on a body already read with ERR_INVALID_REQUEST",
+    async run() {
+      await rejects(async () => (await get("/truncated")).consume(() => undefined), "ERR_TRUNCATED");
+      const response = await get("/hello");
+      equal(await response.text(), "hello world", "read once");
+      await rejects(async () => response.consume(() => undefined), "ERR_INVALID_REQUEST");
+    },
+  },
+  {
+    name: "client: onBody takes the final response's body from its first byte (never a followed redirect's); consume() then gives the count",
+    async run() {
+      const size = 50_000;
+      let seen = 0;
+      let status = 0;
+      const response = await get(`/big?n=${size}`, {
+        onBody(chunk, from) {
+          seen += chunk.length;
+          status = from.status;
+        },
+      });
+      equal(await response.consume(), size, "count");
+      equal(seen, size, "bytes handed to onBody");
+      equal(status, 200, "the response, given with each chunk");
+      let text = "";
+      const redirected = await get("/redirect-303", {
+        onBody(chunk) {
+          text += String.fromCharCode(...chunk);
+        },
+      });
+      await redirected.consume();
+      equal(redirected.redirected, true, "redirected");
+      const echo = JSON.parse(text) as { method: string };
+      equal(echo.method, "GET", "onBody saw only the final response's body");
+      await rejects(async () => redirected.text(), "ERR_INVALID_REQUEST");
+    },
+  },
+  {
+    name: "client: consume() without a callback, on a request without onBody, fails with ERR_INVALID_REQUEST",
+    async run() {
+      const response = await get("/hello");
+      await rejects(async () => response.consume(), "ERR_INVALID_REQUEST");
+      equal(await response.text(), "hello world", "the body is still readable");
     },
   },
   {
