@@ -31,7 +31,7 @@ const benchDir = path.join(projectRoot, "bench", "sim");
 const resultsFile = path.join(projectRoot, "bench", "results.json");
 
 interface Job {
-  client: "ours" | "sdk" | "raw";
+  client: "ours" | "ours-onbody" | "sdk" | "raw";
   workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
   secure: boolean;
   port: number;
@@ -329,7 +329,7 @@ for (const [server, port] of [["no-cache", httpsNoCachePort], ["cache", httpsPor
     jobs.push({ key: `seq/https-${server}/${client}`, job: { client, workload: "seq", secure: true, port, size: SEQ_SIZE, count: SEQ_COUNT } });
 for (const scheme of ["https", "http"] as const)
   for (const size of SIZES)
-    for (const client of ["ours", "sdk", "raw"] as const)
+    for (const client of ["ours", "ours-onbody", "sdk", "raw"] as const)
       jobs.push({ key: `get/${scheme}/${size / KB}K/${client}`, job: { client, workload: "get", secure: scheme === "https", port: scheme === "https" ? httpsPort : httpPort, size, count: 1 } });
 jobs.push({ key: "budget/plain", job: { client: "ours", workload: "budget-plain", secure: false, port: httpPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
@@ -396,6 +396,13 @@ if (!only) {
     target(`(b) ${scheme}: peak live heap ours 1 MB / 16 KB (flat)`, ratio(heap(m(`get/${scheme}/1024K/ours`)), heap(m(`get/${scheme}/16K/ours`))), 1.1);
     target(`(b) ${scheme}: CPU per MB of body ours/raw drain`, ratio(perMB(scheme, "ours"), perMB(scheme, "raw")), 1.15);
   }
+  // the same targets with the body read by Response.consume() instead of for await
+  for (const scheme of ["https", "http"]) {
+    for (const size of SIZES)
+      target(`(b) ${scheme} GET ${size / KB} KB, onBody: peak live heap ours/sdk`, ratio(heap(m(`get/${scheme}/${size / KB}K/ours-onbody`)), heap(m(`get/${scheme}/${size / KB}K/sdk`))), 0.9);
+    target(`(b) ${scheme}, onBody: peak live heap ours 1 MB / 16 KB (flat)`, ratio(heap(m(`get/${scheme}/1024K/ours-onbody`)), heap(m(`get/${scheme}/16K/ours-onbody`))), 1.1);
+    target(`(b) ${scheme}, onBody: CPU per MB of body ours/raw drain`, ratio(perMB(scheme, "ours-onbody"), perMB(scheme, "raw")), 1.15);
+  }
   target("bytecode: core client / SDK http module", ratio(coreBytes, sdkHttp), 1.0);
 }
 
@@ -406,7 +413,7 @@ const summary = {
   minutes: +((Date.now() - started) / 60000).toFixed(1),
   failures,
   bytecode: { core: coreBytes, coreModules: Object.fromEntries(CORE.map((name) => [name, sizes[name]])), sdkHttp },
-  perMB: Object.fromEntries(["https", "http"].flatMap((scheme) => ["ours", "sdk", "raw"].map((client) => [`${scheme}/${client}`, +perMB(scheme, client).toFixed(0)]))),
+  perMB: Object.fromEntries(["https", "http"].flatMap((scheme) => ["ours", "ours-onbody", "sdk", "raw"].map((client) => [`${scheme}/${client}`, +perMB(scheme, client).toFixed(0)]))),
   workloads: Object.fromEntries(Object.entries(results).filter(([key]) => !key.startsWith("budget/"))),
   /** ours/sdk of the peak heap as sampled (garbage included): bounded by the heap XS has grown to, see docs/performance.md */
   peakAsSampled: only ? {} : Object.fromEntries(["https", "http"].flatMap((scheme) => SIZES.map((size) => [`${scheme}/${size / KB}K`, ratio(rawHeap(m(`get/${scheme}/${size / KB}K/ours`)), rawHeap(m(`get/${scheme}/${size / KB}K/sdk`)))]))),

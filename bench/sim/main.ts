@@ -13,10 +13,11 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import { Request } from "http";
 import { HttpClient } from "http/client";
+import { Connection } from "http/connection";
 import { secureOptions } from "http/tls-options";
 
 interface Job {
-  /** "ours" | "sdk" | "raw" */
+  /** "ours" (for await) | "ours-onbody" (the onBody option) | "sdk" | "raw" */
   client: string;
   /** "seq": `count` sequential GETs of `size` bytes; "get": one GET of `size` bytes; budget: see below. */
   workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
@@ -134,6 +135,25 @@ async function oursGet(client: HttpClient, job: Job, size: number): Promise<numb
   return total;
 }
 
+/** The same, the body taken by the request's onBody (in the socket's callback, from its first byte). */
+async function oursOnBody(client: HttpClient, job: Job, size: number): Promise<number> {
+  let first = true;
+  const response = await client.request(url(job, size), {
+    onBody(chunk) {
+      if (first) {
+        first = false;
+        sampleLive(); // as the others sample at the head: in the socket's callback, the record it came in live
+      }
+      sample();
+      bodyBytes(chunk.length);
+    },
+  });
+  sampleLive();
+  if (response.status !== 200)
+    throw new Error(`status ${response.status}`);
+  return response.consume();
+}
+
 /** The same with the SDK's Request (it sends Connection: close: one connection per request). */
 function sdkGet(job: Job, size: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -218,6 +238,8 @@ async function run(job: Job, client: HttpClient): Promise<number> {
     liveOn = i === count - 1;
     if (job.client === "ours")
       total += await oursGet(client, job, job.size);
+    else if (job.client === "ours-onbody")
+      total += await oursOnBody(client, job, job.size);
     else if (job.client === "sdk")
       total += await sdkGet(job, job.size);
     else
@@ -240,9 +262,85 @@ async function probe(job: Job): Promise<void> {
     const [chunk, slot] = live();
     trace(`PROBE ${job.secure ? "https" : "http"} ${what}: chunk +${chunk - base[0]} slot +${slot - base[1]}\n`);
   };
+  if (!job.secure) {
+    let sock: StreamSocket | undefined = await new Promise<StreamSocket>((resolve) => {
+      const s = new Socket({ host, port: job.port }) as unknown as StreamSocket;
+      s.callback = (message: number) => { if (message === 1) resolve(s); };
+    });
+    show("a bare Socket, connected, idle");
+    sock!.close();
+    sock = undefined;
+    await new Promise((resolve) => Timer.set(resolve, 50));
+    show("- that Socket");
+    let connection: Connection | undefined = await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, () => undefined).ready;
+    show("a bare Connection, connected, idle");
+    connection!.close();
+    connection = undefined;
+    await new Promise((resolve) => Timer.set(resolve, 50));
+    show("- that Connection");
+    connection = await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, () => undefined).ready;
+    await new Promise<void>((resolve) => {
+      let received = 0;
+      connection!.events = { onData(bytes) { received += bytes.length; if (received >= job.size) resolve(); }, onEnd() { resolve(); } };
+      connection!.write(`GET /bytes?n=${job.size} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    });
+    connection!.events = undefined;
+    show("a bare Connection after a 64 KB response read raw, idle");
+    connection!.close();
+    connection = undefined;
+    await new Promise((resolve) => Timer.set(resolve, 50));
+    show("- that Connection");
+  }
+  const href = url(job, job.size);
+  {
+    const c = new HttpClient();
+    const r = await c.request(href);
+    show("consume: at the head");
+    let n = 0;
+    await r.consume(() => {
+      n++;
+      if (n === 1 || n === 8 || n === 15 || n === 16 || n === 17 || n === 24 || n === 40)
+        show(`consume: in chunk ${n}`);
+    });
+    show("consume: after");
+    c.close();
+    await new Promise((resolve) => Timer.set(resolve, 50));
+    show("consume: client closed");
+  }
+  {
+    const once = new HttpClient();
+    const r = await once.request(href, { headers: { Connection: "close" } });
+    for await (const chunk of r.body)
+      void chunk;
+  }
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("a client after a Connection: close request read (nothing pooled)");
+  {
+    const once = new HttpClient({ idleTimeout: 0 });
+    const r = await once.request(href);
+    for await (const chunk of r.body)
+      void chunk;
+  }
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("a client (idleTimeout 0) after a request read (pooled, no idle timer)");
+  {
+    const once = new HttpClient();
+    const r = await once.request(href);
+    for await (const chunk of r.body)
+      void chunk;
+  }
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("a client (idle timer 5 s) after a request read (pooled), dropped");
+  const zero = new HttpClient({ idleTimeout: 0 });
+  {
+    const r = await zero.request(href);
+    for await (const chunk of r.body)
+      void chunk;
+  }
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("a client (idleTimeout 0) after a request read (pooled), held");
   const client = new HttpClient();
   show("new HttpClient");
-  const href = url(job, job.size);
   let response: Awaited<ReturnType<HttpClient["request"]>> | undefined = await client.request(href);
   show("+ a request at its head");
   let iterator: AsyncIterator<Uint8Array> | undefined = response.body[Symbol.asyncIterator]();
@@ -258,6 +356,8 @@ async function probe(job: Job): Promise<void> {
   show("+ the rest of the body read (connection pooled)");
   response = iterator = undefined;
   show("- the response and its body iterator");
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("50 ms later (connection still pooled)");
   response = await client.request(href);
   show("+ a second request at its head (pooled connection)");
   for await (const chunk of response.body)
@@ -267,6 +367,15 @@ async function probe(job: Job): Promise<void> {
   client.close();
   await new Promise((resolve) => Timer.set(resolve, 50));
   show("- the pool (closed)");
+  {
+    const again = new HttpClient();
+    const second = await again.request(href);
+    for await (const chunk of second.body)
+      void chunk;
+    again.close();
+  }
+  await new Promise((resolve) => Timer.set(resolve, 50));
+  show("+ a second client's whole request, closed and dropped");
   await new Promise((resolve) => Timer.set(resolve, 500)); // trace lines travel to xsbug-log before "end"
 }
 
