@@ -28,11 +28,24 @@ export interface ConnectionEvents {
   onEnd(error?: HttpError): void;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** Four dot-separated groups of 1 to 3 digits. (No RegExp: see docs/sdk-notes.md, "RegExp in a preloaded module".) */
+function isIPv4(hostname: string): boolean {
+  const parts = hostname.split(".");
+  return parts.length === 4 && parts.every((part) => {
+    if (part.length < 1 || part.length > 3)
+      return false;
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      if (c < 48 || c > 57)
+        return false;
+    }
+    return true;
+  });
+}
 
 /** The address of a name that needs no DNS: IP literals as they are, localhost as loopback (RFC 6761). */
 function literalAddress(hostname: string): string | undefined {
-  if (IPV4.test(hostname) || hostname.includes(":"))
+  if (isIPv4(hostname) || hostname.includes(":"))
     return hostname.replace(/^\[|\]$/g, "");
   if (hostname === "localhost" || hostname.endsWith(".localhost"))
     return "127.0.0.1";

@@ -79,6 +79,18 @@ for (let c = 65; c <= 90; c++) TOKEN[c] = 2;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
 for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
 
+/** Whether `text` is a non-empty RFC 9110 token. (No RegExp: see docs/sdk-notes.md, "RegExp in a preloaded module".) */
+export function isToken(text: string): boolean {
+  if (!text.length)
+    return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || !TOKEN[c])
+      return false;
+  }
+  return true;
+}
+
 /** Hex digit values by byte, -1 for others. */
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;

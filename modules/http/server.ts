@@ -28,6 +28,7 @@ import type { SecureOptions } from "securesocket";
 import Timer from "timer";
 import { utf8Bytes, utf8Text } from "./text";
 import { HttpError } from "./errors";
+import { isToken } from "./parser";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "./request-parser";
 import { headerList, serializeResponseHead, type HeaderInit } from "./serializer";
 import { certificates, privateKey } from "./tls-options";
@@ -127,7 +128,6 @@ const WRITING = 4;
 const CLOSING = 5;
 const CLOSED = 6;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function misuse(message: string): HttpError {
   return new HttpError("ERR_SERVER_USAGE", message);
@@ -204,7 +204,7 @@ export class HttpServer {
 
   /** Routes `method` ("GET", …, or "*" for any) on exactly `path` ("/temperature"; no query) to `handler`. HEAD falls back to GET. */
   route(method: string, path: string, handler: Handler): this {
-    if (method !== "*" && !TOKEN.test(method))
+    if (method !== "*" && !isToken(method))
       throw misuse(`route method ${JSON.stringify(method)} is not a token`);
     if (typeof path !== "string" || !path.startsWith("/") || /[\s?#]/.test(path))
       throw misuse(`route path ${JSON.stringify(path)} must start with / and hold no space, ? or #`);

@@ -12,7 +12,37 @@ export class CertificateError extends Error {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * The base64 text of pem[start, end) without its whitespace (CR, LF, tab, space), or undefined unless the
+ * rest is base64: the alphabet, then at most two "=", a multiple of 4 characters in all. A loop, not a
+ * RegExp: a RegExp of a preloaded module crashed mcsim testing a certificate (docs/sdk-notes.md), and test()
+ * copies its whole match.
+ */
+function base64Body(pem: string, start: number, end: number): string | undefined {
+  const parts: string[] = [];
+  let from = start;
+  let count = 0;
+  let padding = 0;
+  for (let i = start; i < end; i++) {
+    const c = pem.charCodeAt(i);
+    if (c === 9 || c === 10 || c === 13 || c === 32) {
+      if (i > from)
+        parts.push(pem.slice(from, i));
+      from = i + 1;
+      continue;
+    }
+    if (c === 61) { // "="
+      if (++padding > 2)
+        return undefined;
+    }
+    else if (padding || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47))
+      return undefined;
+    count++;
+  }
+  if (end > from)
+    parts.push(pem.slice(from, end));
+  return count && count % 4 === 0 ? parts.join("") : undefined;
+}
 
 /** Every "-----BEGIN <label>-----" block of `pem`, as DER. `source` names it in errors. */
 export function pemToDer(pem: string, source = "PEM data", label = "CERTIFICATE"): ArrayBuffer[] {
@@ -27,8 +57,8 @@ export function pemToDer(pem: string, source = "PEM data", label = "CERTIFICATE"
     const which = found.length + 1;
     if (stop < 0 || (next >= 0 && next < stop))
       throw new CertificateError(`${source}: block ${which} has no END line`);
-    const body = pem.slice(bodyStart, stop).replace(/[\r\n\t ]+/g, "");
-    if (!body.length || body.length % 4 !== 0 || !BASE64.test(body))
+    const body = base64Body(pem, bodyStart, stop);
+    if (body === undefined)
       throw new CertificateError(`${source}: block ${which} is not valid base64`);
     const der = Uint8Array.fromBase64(body);
     if (der.byteLength < 64 || der[0] !== 0x30)
