@@ -310,7 +310,7 @@ export class Response {
     return this.#stream.consume(onChunk!);
   }
 
-  /** Hands the body to `onBody` from its first byte (called by the exchange as the head arrives). */
+  /** @internal Hands the body to `onBody` from its first byte (called by the exchange as the head arrives). */
   static attach(response: Response, onBody: (chunk: Uint8Array, response: Response) => void): void {
     const consumed = response.#stream.consume((chunk) => onBody(chunk, response));
     consumed.catch(() => undefined); // handled here too: a caller need not wait for consume()

@@ -3,7 +3,7 @@ import Resource from "Resource";
 import SecureSocket from "securesocket";
 import { Socket } from "socket";
 import type { StreamSocket } from "socket";
-import { CertificateError, loadPemCertificates } from "tls/certificates";
+import { CertificateError, loadPemCertificates, pemToDer } from "tls/certificates";
 import { HttpClient } from "http/client";
 import { assert, deadline, equal, equalBytes, type TestCase } from "./harness";
 import { fixturePort } from "./fixture";
@@ -29,6 +29,29 @@ export const certificateCases: TestCase[] = [
       equal(certificates.length, 2, "certificates in the bundle");
       const root = new Uint8Array(new Resource("fixture-ca.der") as unknown as ArrayBuffer);
       equalBytes(new Uint8Array(certificates[1]), Array.from(root), "second certificate = the test root's DER");
+    },
+  },
+  {
+    name: "tls/certificates: a PEM body may hold tabs and spaces; \"=\" only at its end, at most two, and a multiple of 4 characters",
+    async run() {
+      const root = Array.from(new Uint8Array(new Resource("fixture-ca.der") as unknown as ArrayBuffer));
+      const base64 = loadPemText("fixture-ca.pem");
+      const wrap = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+      equalBytes(new Uint8Array(pemToDer(wrap(base64.replace(/\n/g, "\t \r\n")))[0]), root, "tabs, spaces and CRLF skipped");
+      const refused = (body: string, what: string) => {
+        try {
+          pemToDer(wrap(body));
+        }
+        catch (error) {
+          assert(error instanceof CertificateError && error.message.includes("not valid base64"), `${what}: ${String(error)}`);
+          return;
+        }
+        throw new Error(`${what}: accepted`);
+      };
+      refused(`${base64.slice(0, 8)}=${base64.slice(9)}`, "an = inside the body");
+      refused(`${base64.slice(0, -4)}A===`, "three =");
+      refused(base64.slice(0, -1), "a length that is not a multiple of 4");
+      refused(`${base64.slice(0, 4)}*${base64.slice(5)}`, "a character outside the alphabet");
     },
   },
   {
@@ -101,3 +124,13 @@ export const certificateCases: TestCase[] = [
     },
   },
 ];
+
+/** The base64 body of a PEM resource's first block, lines joined by LF. */
+function loadPemText(name: string): string {
+  const bytes = new Uint8Array(new Resource(name) as unknown as ArrayBuffer);
+  let text = "";
+  for (const byte of bytes)
+    text += String.fromCharCode(byte);
+  const begin = text.indexOf("-----BEGIN CERTIFICATE-----") + "-----BEGIN CERTIFICATE-----".length;
+  return text.slice(begin, text.indexOf("-----END CERTIFICATE-----")).trim();
+}

@@ -1,6 +1,6 @@
 // The HTTP/1.1 response parser (http/parser) on byte input: framing, validation, limits, truncation,
 // and split-independence (property cases with a seeded PRNG). Device code: runs in both lanes.
-import { ResponseParser, type ResponseHead, type ParserOptions } from "http/parser";
+import { ResponseParser, isToken, type ResponseHead, type ParserOptions } from "http/parser";
 import { HttpError } from "http/errors";
 import { assert, equal, equalBytes, type TestCase } from "./harness";
 
@@ -252,6 +252,15 @@ function mutate(random: () => number, input: Uint8Array): Uint8Array {
 }
 
 export const parserCases: TestCase[] = [
+  {
+    name: "parser: isToken takes RFC 9110 tchars and refuses the empty string, separators, spaces and non-ASCII",
+    async run() {
+      for (const token of ["GET", "X-Custom_1", "!#$%&'*+-.^_`|~", "a"])
+        assert(isToken(token), `token ${JSON.stringify(token)}`);
+      for (const text of ["", "a b", "a:b", "a\r", "(x)", "\u00e9", "a\u0100"])
+        assert(!isToken(text), `not a token ${JSON.stringify(text)}`);
+    },
+  },
   {
     name: "parser: a 200 with Content-Length gives status, headers and exactly the body",
     async run() {
