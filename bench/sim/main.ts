@@ -12,7 +12,7 @@ import { Socket } from "socket";
 import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import { Request } from "http";
-import { HttpClient } from "http/client";
+import { HttpClient, type RequestOptions } from "http/client";
 import { Connection } from "http/connection";
 import { secureOptions } from "http/tls-options";
 
@@ -258,6 +258,7 @@ function live(): [number, number] {
 /** A diagnostic (BENCH_ONLY=probe): traces what each step of our client's requests keeps live. */
 async function probe(job: Job): Promise<void> {
   const base = live();
+  const settle = () => new Promise((resolve) => Timer.set(resolve, 50)); // pending promise jobs run, closes land
   const show = (what: string) => {
     const [chunk, slot] = live();
     trace(`PROBE ${job.secure ? "https" : "http"} ${what}: chunk +${chunk - base[0]} slot +${slot - base[1]}\n`);
@@ -270,13 +271,13 @@ async function probe(job: Job): Promise<void> {
     show("a bare Socket, connected, idle");
     sock!.close();
     sock = undefined;
-    await new Promise((resolve) => Timer.set(resolve, 50));
+    await settle();
     show("- that Socket");
     let connection: Connection | undefined = await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, () => undefined).ready;
     show("a bare Connection, connected, idle");
     connection!.close();
     connection = undefined;
-    await new Promise((resolve) => Timer.set(resolve, 50));
+    await settle();
     show("- that Connection");
     connection = await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, () => undefined).ready;
     await new Promise<void>((resolve) => {
@@ -288,7 +289,7 @@ async function probe(job: Job): Promise<void> {
     show("a bare Connection after a 64 KB response read raw, idle");
     connection!.close();
     connection = undefined;
-    await new Promise((resolve) => Timer.set(resolve, 50));
+    await settle();
     show("- that Connection");
   }
   const href = url(job, job.size);
@@ -304,40 +305,27 @@ async function probe(job: Job): Promise<void> {
     });
     show("consume: after");
     c.close();
-    await new Promise((resolve) => Timer.set(resolve, 50));
+    await settle();
     show("consume: client closed");
   }
-  {
-    const once = new HttpClient();
-    const r = await once.request(href, { headers: { Connection: "close" } });
+  /** One GET read to its end on `client`; nothing of it stays in this frame. */
+  const readOne = async (client: HttpClient, options?: RequestOptions) => {
+    const r = await client.request(href, options);
     for await (const chunk of r.body)
       void chunk;
-  }
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  };
+  await readOne(new HttpClient(), { headers: { Connection: "close" } });
+  await settle();
   show("a client after a Connection: close request read (nothing pooled)");
-  {
-    const once = new HttpClient({ idleTimeout: 0 });
-    const r = await once.request(href);
-    for await (const chunk of r.body)
-      void chunk;
-  }
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await readOne(new HttpClient({ idleTimeout: 0 }));
+  await settle();
   show("a client (idleTimeout 0) after a request read (pooled, no idle timer)");
-  {
-    const once = new HttpClient();
-    const r = await once.request(href);
-    for await (const chunk of r.body)
-      void chunk;
-  }
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await readOne(new HttpClient());
+  await settle();
   show("a client (idle timer 5 s) after a request read (pooled), dropped");
   const zero = new HttpClient({ idleTimeout: 0 });
-  {
-    const r = await zero.request(href);
-    for await (const chunk of r.body)
-      void chunk;
-  }
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await readOne(zero);
+  await settle();
   show("a client (idleTimeout 0) after a request read (pooled), held");
   const client = new HttpClient();
   show("new HttpClient");
@@ -356,7 +344,7 @@ async function probe(job: Job): Promise<void> {
   show("+ the rest of the body read (connection pooled)");
   response = iterator = undefined;
   show("- the response and its body iterator");
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await settle();
   show("50 ms later (connection still pooled)");
   response = await client.request(href);
   show("+ a second request at its head (pooled connection)");
@@ -365,7 +353,7 @@ async function probe(job: Job): Promise<void> {
   response = undefined;
   show("+ its body read, - the response");
   client.close();
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await settle();
   show("- the pool (closed)");
   {
     const again = new HttpClient();
@@ -374,7 +362,7 @@ async function probe(job: Job): Promise<void> {
       void chunk;
     again.close();
   }
-  await new Promise((resolve) => Timer.set(resolve, 50));
+  await settle();
   show("+ a second client's whole request, closed and dropped");
   await new Promise((resolve) => Timer.set(resolve, 500)); // trace lines travel to xsbug-log before "end"
 }
