@@ -296,18 +296,25 @@ export class Response {
 
   /**
    * Reads the body by handing each chunk to `onChunk` as it arrives, inside the socket's callback, as the
-   * SDK's own Request does: no chunk waits in a queue for an `await` (over TLS, a whole record would), so a
-   * download of any size holds no more than one chunk. `onChunk` must not block; a chunk may be kept.
-   * Resolves with the number of body bytes once the body has ended; rejects with the HttpError that ended
-   * it, or with what `onChunk` threw (the connection is then closed, not reused). The body is read once.
+   * SDK's own Request does: from then on no chunk waits in a queue for an `await`. What arrived before the
+   * call (over TLS, up to the record that came with the head) is handed over first; for nothing to wait at
+   * all, give `onBody` with the request, then call consume() without a callback to wait for the end.
+   * `onChunk` must not block; a chunk may be kept. Resolves with the number of body bytes once the body
+   * has ended; rejects with the HttpError that ended it, or with what `onChunk` threw (the connection is
+   * then closed, not reused). The body is read once.
    */
   consume(onChunk?: (chunk: Uint8Array) => void): Promise<number> {
     const consumed = this.#consumed;
     if (consumed && !onChunk)
       return consumed;
-    if (!onChunk && !this.#stream.locked)
-      throw new HttpError("ERR_INVALID_REQUEST", "consume() needs a callback unless the request had onBody", { host: this.#host, phase: "body" });
-    return this.#stream.consume(onChunk!);
+    try {
+      if (!onChunk && !this.#stream.locked)
+        throw new HttpError("ERR_INVALID_REQUEST", "consume() needs a callback unless the request had onBody", { host: this.#host, phase: "body" });
+      return this.#stream.consume(onChunk!);
+    }
+    catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** @internal Hands the body to `onBody` from its first byte (called by the exchange as the head arrives). */
