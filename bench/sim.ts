@@ -98,18 +98,23 @@ plain.on("connection", (socket: net.Socket) => {
   tcpConnections++;
   track(socket);
 });
-const secure = https.createServer({ key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem, keepAliveTimeout: 60_000 }, handler);
-secure.on("connection", (socket: net.Socket) => {
-  tcpConnections++;
-  track(socket);
-});
-secure.on("secureConnection", (socket: tls.TLSSocket) => {
-  if (socket.isSessionReused())
-    tlsResumed++;
-  else
-    tlsFull++;
-});
-secure.on("tlsClientError", () => undefined);
+/** An HTTPS server on the tests' chain whose connections and handshakes (full or resumed) are counted. */
+function countedHttps(): https.Server {
+  const server = https.createServer({ key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem, keepAliveTimeout: 60_000 }, handler);
+  server.on("connection", (socket: net.Socket) => {
+    tcpConnections++;
+    track(socket);
+  });
+  server.on("secureConnection", (socket: tls.TLSSocket) => {
+    if (socket.isSessionReused())
+      tlsResumed++;
+    else
+      tlsFull++;
+  });
+  server.on("tlsClientError", () => undefined);
+  return server;
+}
+const secure = countedHttps();
 // TLS 1.2 resumption by session ID, as most servers offer it (the SDK's client sends no session ticket)
 const sessionCache = new Map<string, Buffer>();
 secure.on("newSession", (id: Buffer, data: Buffer, done: () => void) => {
@@ -126,18 +131,7 @@ function listen(server: net.Server): Promise<number> {
 }
 // The same without a session-ID cache, as servers are by default (Node; nginx's ssl_session_cache is off
 // by default): they resume only by session ticket, which the SDK's TLS does not send.
-const secureNoCache = https.createServer({ key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem, keepAliveTimeout: 60_000 }, handler);
-secureNoCache.on("connection", (socket: net.Socket) => {
-  tcpConnections++;
-  track(socket);
-});
-secureNoCache.on("secureConnection", (socket: tls.TLSSocket) => {
-  if (socket.isSessionReused())
-    tlsResumed++;
-  else
-    tlsFull++;
-});
-secureNoCache.on("tlsClientError", () => undefined);
+const secureNoCache = countedHttps();
 const httpPort = await listen(plain);
 const httpsPort = await listen(secure);
 const httpsNoCachePort = await listen(secureNoCache);

@@ -36,12 +36,14 @@ let peakChunk = 0;
 let peakSlot = 0;
 /** Samples the heaps as they are (live and garbage not yet collected): on a timer and after every callback. */
 function sample(): void {
-  const chunk = Instrumentation.get(CHUNK) ?? 0;
-  const slot = Instrumentation.get(SLOT) ?? 0;
-  if (chunk > peakChunk)
-    peakChunk = chunk;
-  if (slot > peakSlot)
-    peakSlot = slot;
+  const [chunk, slot] = heaps();
+  peakChunk = Math.max(peakChunk, chunk);
+  peakSlot = Math.max(peakSlot, slot);
+}
+
+/** "XS Chunk Heap Used" and "XS Slot Heap Used" now, in bytes. */
+function heaps(): [number, number] {
+  return [Instrumentation.get(CHUNK) ?? 0, Instrumentation.get(SLOT) ?? 0];
 }
 
 let liveChunk = 0;
@@ -59,12 +61,9 @@ function sampleLive(): void {
     return;
   Debug.gc();
   sinceLive = 0;
-  const chunk = Instrumentation.get(CHUNK) ?? 0;
-  const slot = Instrumentation.get(SLOT) ?? 0;
-  if (chunk > liveChunk)
-    liveChunk = chunk;
-  if (slot > liveSlot)
-    liveSlot = slot;
+  const [chunk, slot] = heaps();
+  liveChunk = Math.max(liveChunk, chunk);
+  liveSlot = Math.max(liveSlot, slot);
 }
 /** Counts body bytes towards the next live sample. */
 function bodyBytes(n: number): void {
@@ -252,7 +251,7 @@ async function run(job: Job, client: HttpClient): Promise<number> {
 /** What is live, after a collection: [chunk, slot] bytes. */
 function live(): [number, number] {
   Debug.gc();
-  return [Instrumentation.get(CHUNK) ?? 0, Instrumentation.get(SLOT) ?? 0];
+  return heaps();
 }
 
 /** A diagnostic (BENCH_ONLY=probe): traces what each step of our client's requests keeps live. */
@@ -378,9 +377,7 @@ async function main(): Promise<void> {
   const client = new HttpClient({ idleTimeout: 60000 });
   if (job.workload === "budget-reuse") // the first GET opens the connection; the second is measured
     await oursGet(client, job, job.size);
-  Debug.gc();
-  const baseChunk = Instrumentation.get(CHUNK) ?? 0;
-  const baseSlot = Instrumentation.get(SLOT) ?? 0;
+  const [baseChunk, baseSlot] = live();
   peakChunk = liveChunk = baseChunk;
   peakSlot = liveSlot = baseSlot;
   const timer = Timer.repeat(sample, 5);
