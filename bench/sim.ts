@@ -297,6 +297,9 @@ function bytecode(work: string): Record<string, number> {
 }
 
 const CORE = ["http/client.xsb", "http/connection.xsb", "http/parser.xsb", "http/serializer.xsb", "http/errors.xsb", "http/tls-options.xsb"];
+// The client's modules that http/client does not load: http/redirect on a first redirect (import()),
+// http/canceller when the app imports it.
+const OPTIONAL = ["http/redirect.xsb", "http/canceller.xsb"];
 
 // ---- build once ----
 const fixtureDir = path.join(benchDir, "fixtures");
@@ -406,7 +409,7 @@ const summary = {
   load: { min: +Math.min(...loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
   minutes: +((Date.now() - started) / 60000).toFixed(1),
   failures,
-  bytecode: { core: coreBytes, coreModules: Object.fromEntries(CORE.map((name) => [name, sizes[name]])), sdkHttp },
+  bytecode: { core: coreBytes, coreModules: Object.fromEntries(CORE.map((name) => [name, sizes[name]])), optionalModules: Object.fromEntries(OPTIONAL.map((name) => [name, sizes[name]])), sdkHttp },
   perMB: Object.fromEntries(["https", "http"].flatMap((scheme) => ["ours", "ours-onbody", "sdk", "raw"].map((client) => [`${scheme}/${client}`, +perMB(scheme, client).toFixed(0)]))),
   workloads: Object.fromEntries(Object.entries(results).filter(([key]) => !key.startsWith("budget/"))),
   /** ours/sdk of the peak heap as sampled (garbage included): bounded by the heap XS has grown to, see docs/performance.md */

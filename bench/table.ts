@@ -14,7 +14,7 @@ interface Results {
   parser?: ParserRow[];
   sim?: {
     date: string; runs: number; load: { min: number; max: number }; minutes: number; failures: string[];
-    bytecode: { core: number; coreModules: Record<string, number>; sdkHttp: number };
+    bytecode: { core: number; coreModules: Record<string, number>; optionalModules?: Record<string, number>; sdkHttp: number };
     perMB: Record<string, number>;
     workloads: Record<string, Figures>;
     peakAsSampled: Record<string, number>;
@@ -51,7 +51,9 @@ if (sim) {
   out.push("");
   out.push(`CPU ms per MB of body (1 MB run minus 16 KB run): ${Object.entries(sim.perMB).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
   out.push(`Peak heap as sampled (garbage included), ours/sdk: ${Object.entries(sim.peakAsSampled).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
-  out.push(`Bytecode (debug build): core client ${sim.bytecode.core} B (${Object.entries(sim.bytecode.coreModules).map(([k, v]) => `${k.replace(".xsb", "")} ${v}`).join(", ")}); SDK http ${sim.bytecode.sdkHttp} B.`, "");
+  const list = (modules: Record<string, number>) => Object.entries(modules).map(([k, v]) => `${k.replace(".xsb", "")} ${v}`).join(", ");
+  const optional = sim.bytecode.optionalModules ? `; not loaded by http/client: ${list(sim.bytecode.optionalModules)}` : "";
+  out.push(`Bytecode (debug build): core client ${sim.bytecode.core} B (${list(sim.bytecode.coreModules)})${optional}; SDK http ${sim.bytecode.sdkHttp} B.`, "");
 }
 
 const budget = results.budget as (Record<string, Figures | unknown> & { creation?: unknown }) | undefined;

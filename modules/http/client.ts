@@ -86,7 +86,7 @@ export interface ClientOptions {
   idleTimeout?: number;
 }
 
-const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536, maxRedirects: 5 };
+const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536 };
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -745,33 +745,9 @@ export class HttpClient {
           return response;
         }
         await response.discard();
-        const host = url.hostname;
-        if (mode === "error")
-          throw new HttpError("ERR_TOO_MANY_REDIRECTS", `redirected to ${location} (redirect: "error")`, { host, phase: "redirect" });
-        if (redirects >= (options.maxRedirects ?? DEFAULTS.maxRedirects))
-          throw new HttpError("ERR_TOO_MANY_REDIRECTS", `more than ${options.maxRedirects ?? DEFAULTS.maxRedirects} redirects`, { host, phase: "redirect" });
-        let next: URL;
-        try {
-          next = new URL(location, url.href);
-        }
-        catch {
-          throw new HttpError("ERR_INVALID_RESPONSE", `bad Location ${JSON.stringify(location)}`, { host, phase: "redirect" });
-        }
-        if (next.protocol !== "http:" && next.protocol !== "https:")
-          throw new HttpError("ERR_INVALID_RESPONSE", `redirect to unsupported scheme ${next.protocol}`, { host, phase: "redirect" });
-        if (url.protocol === "https:" && next.protocol === "http:" && !options.allowDowngrade)
-          throw new HttpError("ERR_REDIRECT_DOWNGRADE", `refused redirect from https to ${next.href}`, { host, phase: "redirect" });
-        const status = response.status;
-        if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
-          method = method === "HEAD" ? "HEAD" : "GET";
-          body = {};
-          headers = headers.filter(([name]) => !/^content-(type|length|encoding|language|location)$/i.test(name));
-        }
-        else if (body.stream)
-          throw new HttpError("ERR_INVALID_REQUEST", `cannot resend a streamed body to ${next.href} (${status})`, { host, phase: "redirect" });
-        if (originOf(next).key !== originOf(url).key)
-          headers = headers.filter(([name]) => !/^(authorization|cookie|proxy-authorization)$/i.test(name));
-        url = next;
+        // Rarely needed, so not part of this module: loaded on the first redirect (preloaded on a device).
+        const { nextHop } = await import("./redirect");
+        ({ url, method, headers, body } = nextHop(response.status, location, { url, method, headers, body }, options, redirects, {}));
       }
     }
     catch (error) {
@@ -906,37 +882,6 @@ function parseURL(href: string): URL {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new HttpError("ERR_INVALID_REQUEST", `unsupported scheme ${url.protocol}`, { phase: "request" });
   return url;
-}
-
-/** Aborts requests given its `signal`: a minimal AbortController (XS has none). */
-export class Canceller {
-  readonly signal: SignalLike & { reason?: string };
-  #abort: (reason?: string) => void;
-  constructor() {
-    let listeners: (() => void)[] = [];
-    const signal = {
-      aborted: false,
-      reason: undefined as string | undefined,
-      addEventListener(_type: "abort", listener: () => void) {
-        listeners.push(listener);
-      },
-      removeEventListener(_type: "abort", listener: () => void) {
-        listeners = listeners.filter((l) => l !== listener);
-      },
-    };
-    this.signal = signal;
-    this.#abort = (reason) => {
-      if (signal.aborted)
-        return;
-      signal.aborted = true;
-      signal.reason = reason;
-      for (const listener of listeners.slice())
-        listener();
-    };
-  }
-  abort(reason?: string): void {
-    this.#abort(reason);
-  }
 }
 
 let defaultClient: HttpClient | undefined;

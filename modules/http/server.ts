@@ -30,7 +30,8 @@ import { utf8Bytes, utf8Text } from "./text";
 import { HttpError } from "./errors";
 import { isToken } from "./parser";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "./request-parser";
-import { headerList, serializeResponseHead, type HeaderInit } from "./serializer";
+import { headerList, type HeaderInit } from "./serializer";
+import { serializeResponseHead } from "./response-serializer";
 import { certificates, privateKey } from "./tls-options";
 import { parseCertificate } from "tls/der";
 

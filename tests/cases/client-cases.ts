@@ -2,7 +2,8 @@
 import Instrumentation from "instrumentation";
 import Debug from "debug";
 import Timer from "timer";
-import { Canceller, HttpClient, request, type RequestOptions, type Response } from "http/client";
+import { HttpClient, request, type RequestOptions, type Response } from "http/client";
+import { Canceller } from "http/canceller";
 import { httpStats } from "http/stats";
 import { assert, equal, rejects, type TestCase } from "./harness";
 import { fixtureHost, fixturePort, lane } from "./fixture";
