@@ -10,9 +10,9 @@ import { URL } from "url";
 import { utf8Bytes, utf8Text } from "./text";
 import { secureOptions, type TlsOptions } from "./tls-options";
 import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./errors";
-import { ResponseParser, type ResponseHead } from "./parser";
+import { ResponseParser, type ParserEvents, type ResponseHead } from "./parser";
 import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
-import { Connection, type Origin } from "./connection";
+import { Connection, type ConnectionEvents, type Origin } from "./connection";
 import { httpStats } from "./stats";
 
 export { HttpError } from "./errors";
@@ -127,9 +127,9 @@ class BodyStream implements AsyncIterable<Uint8Array> {
   #failer: ((error: HttpError) => void) | undefined;
   #locked = false;
   #sink: { take(chunk: Uint8Array): void; done(): void; fail(error: unknown): void } | undefined;
-  readonly #cancel: () => void;
-  constructor(cancel: () => void) {
-    this.#cancel = cancel;
+  readonly #owner: { abortBody(): void };
+  constructor(owner: { abortBody(): void }) {
+    this.#owner = owner;
   }
   push(chunk: Uint8Array): void {
     const sink = this.#sink;
@@ -139,7 +139,7 @@ class BodyStream implements AsyncIterable<Uint8Array> {
       }
       catch (error) {
         this.#sink = undefined;
-        this.#cancel(); // ends the exchange and closes its connection: the rest of the body is not wanted
+        this.#owner.abortBody(); // ends the exchange and closes its connection: the rest of the body is not wanted
         sink.fail(error);
       }
       return;
@@ -226,7 +226,7 @@ class BodyStream implements AsyncIterable<Uint8Array> {
       return: () => {
         this.#chunks.length = 0;
         if (!this.#ended)
-          this.#cancel();
+          this.#owner.abortBody();
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -390,31 +390,51 @@ function originOf(url: URL): Origin {
 }
 
 /** A deadline on the SDK's timer; `clear()` is safe to call twice. */
-function deadline(ms: number, fire: () => void): { clear(): void } {
-  if (!(ms > 0))
-    return { clear() {} };
-  let timer: ReturnType<typeof Timer.set> | undefined = Timer.set(() => {
-    timer = undefined;
-    fire();
-  }, ms);
-  return {
-    clear() {
-      if (timer)
-        Timer.clear(timer);
-      timer = undefined;
-    },
-  };
+class Deadline {
+  #timer: ReturnType<typeof Timer.set> | undefined;
+  constructor(ms: number, fire: () => void) {
+    this.#timer = Timer.set(() => {
+      this.#timer = undefined;
+      fire();
+    }, ms);
+  }
+  clear(): void {
+    if (this.#timer)
+      Timer.clear(this.#timer);
+    this.#timer = undefined;
+  }
 }
 
-/** One request and its response on one connection. Settles once; `fail` is safe from anywhere. */
-class Exchange {
+/** What a deadline of 0 (off) is: one shared object, nothing allocated per request. */
+const NO_DEADLINE: { clear(): void } = { clear() {} };
+
+function deadline(ms: number, fire: () => void): { clear(): void } {
+  return ms > 0 ? new Deadline(ms, fire) : NO_DEADLINE;
+}
+
+/** The connection's events while an exchange has it: one small object, no closures. */
+class Wire implements ConnectionEvents {
+  constructor(readonly exchange: Exchange, readonly retried: boolean) {}
+  onData(bytes: Uint8Array): void {
+    this.exchange.receive(bytes);
+  }
+  onEnd(error?: HttpError): void {
+    this.exchange.ended(error, this.retried);
+  }
+}
+
+/**
+ * One request and its response on one connection. Settles once; `fail` is safe from anywhere. It is its
+ * parser's events object itself (onHead, onData, onComplete): a request allocates as few closures as it can.
+ */
+class Exchange implements ParserEvents {
   #connection: Connection | undefined;
   #abandon: (() => void) | undefined;
   #parser: ResponseParser;
   #stream: BodyStream | undefined;
   #timer: { clear(): void } | undefined;
-  #resolve!: (response: Response) => void;
-  #reject!: (error: HttpError) => void;
+  #resolve: ((response: Response) => void) | undefined; // dropped once settled
+  #reject: ((error: HttpError) => void) | undefined;
   #settled = false;
   #finished = false;
   #keepAlive = false;
@@ -432,11 +452,7 @@ class Exchange {
     readonly body: Body,
     readonly options: RequestOptions,
   ) {
-    this.#parser = new ResponseParser({
-      onHead: (head) => this.#onHead(head),
-      onData: (chunk) => this.#stream?.push(chunk),
-      onComplete: () => this.#onComplete(),
-    }, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
+    this.#parser = new ResponseParser(this, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -481,6 +497,7 @@ class Exchange {
       const acquired = this.client.acquire(origin, this.options.tls, retried, (name) => this.#mark(name));
       this.#abandon = acquired.abandon;
       connection = await acquired.ready;
+      this.#abandon = undefined;
     }
     catch (error) {
       this.fail(withContext(error, this.#host, "connect"));
@@ -494,10 +511,7 @@ class Exchange {
     if (connection.uses++ > 0)
       httpStats.reused++;
     this.#parser.expect(this.method);
-    connection.events = {
-      onData: (bytes) => this.#onData(bytes),
-      onEnd: (error) => this.#onEnd(error, retried),
-    };
+    connection.events = new Wire(this, retried);
     this.#mark("send");
     const headersMs = this.#timeout("headers");
     this.#arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
@@ -589,7 +603,8 @@ class Exchange {
       t.body = now - marks.head;
   }
 
-  #onData(bytes: Uint8Array): void {
+  /** Bytes from the connection. */
+  receive(bytes: Uint8Array): void {
     if (!this.#marks.first) {
       this.#marks.first = Date.now();
       if (this.#marks.send)
@@ -613,7 +628,8 @@ class Exchange {
     }
   }
 
-  #onEnd(error: HttpError | undefined, retried: boolean): void {
+  /** The connection has ended. */
+  ended(error: HttpError | undefined, retried: boolean): void {
     if (this.#finished)
       return;
     const connection = this.#connection;
@@ -637,22 +653,31 @@ class Exchange {
     }
   }
 
-  #onHead(head: ResponseHead): void {
+  /** ParserEvents: the head has arrived. */
+  onHead(head: ResponseHead): void {
     this.#marks.head = Date.now();
     this.#timer?.clear();
-    this.#stream = new BodyStream(() => this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.#host, phase: "body" }), true));
+    this.#stream = new BodyStream(this);
     const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.#timings);
     this.#keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
     this.#settled = true;
+    const resolve = this.#resolve!;
+    this.#resolve = this.#reject = undefined;
     const onBody = this.options.onBody;
     if (onBody && !(REDIRECTS.has(head.status) && response.headers.get("location") !== null && (this.options.redirect ?? "follow") !== "manual"))
       Response.attach(response, onBody); // a redirect the client handles keeps its body from onBody
-    this.#resolve(response);
+    resolve(response);
     if (head.bodyKind !== "none")
       this.#armIdle(this.#timeout("idle"));
   }
 
-  #onComplete(): void {
+  /** ParserEvents: body bytes, a view valid during the call (the connection hands over fresh buffers). */
+  onData(chunk: Uint8Array): void {
+    this.#stream?.push(chunk);
+  }
+
+  /** ParserEvents: the response is complete. */
+  onComplete(): void {
     if (this.#finished)
       return; // failed already (a consume() callback threw while this response was being parsed)
     this.#mark("done");
@@ -670,6 +695,11 @@ class Exchange {
       this.client.release(connection, clean && this.#keepAlive);
   }
 
+  /** BodyStream: the reader stopped before the end (or its callback threw): the connection is not reused. */
+  abortBody(): void {
+    this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.#host, phase: "body" }), true);
+  }
+
   /** Ends the exchange with `error`: rejects the response, or ends its body with it. */
   fail(error: HttpError, quiet = false): void {
     if (this.#finished)
@@ -684,7 +714,9 @@ class Exchange {
       this.#abandon?.();
     if (!this.#settled) {
       this.#settled = true;
-      this.#reject(error);
+      const reject = this.#reject!;
+      this.#resolve = this.#reject = undefined;
+      reject(error);
     }
     else if (!quiet)
       this.#stream?.end(error);
@@ -720,18 +752,21 @@ export class HttpClient {
       headers.push(["Content-Type", body.contentType]);
     const signal = options.signal;
     let current: Exchange | undefined;
-    const stop = (code: HttpErrorCode, message: string) =>
-      current?.fail(new HttpError(code, message, { host: url.hostname }));
-    const onAbort = () => stop("ERR_ABORTED", "aborted by its signal");
     if (signal?.aborted)
       throw new HttpError("ERR_ABORTED", "aborted by its signal", { host: url.hostname, phase: "request" });
-    signal?.addEventListener("abort", onAbort);
     const totalMs = options.timeouts?.total ?? DEFAULTS.total;
-    const total = deadline(totalMs, () => stop("ERR_TIMEOUT", `request not done within ${totalMs} ms`));
-    const cleanup = () => {
-      total.clear();
-      signal?.removeEventListener?.("abort", onAbort);
-    };
+    let cleanup: (() => void) | undefined; // made only when a signal or a total deadline needs it
+    if (signal || totalMs > 0) {
+      const stop = (code: HttpErrorCode, message: string) =>
+        current?.fail(new HttpError(code, message, { host: url.hostname }));
+      const onAbort = () => stop("ERR_ABORTED", "aborted by its signal");
+      signal?.addEventListener("abort", onAbort);
+      const total = deadline(totalMs, () => stop("ERR_TIMEOUT", `request not done within ${totalMs} ms`));
+      cleanup = () => {
+        total.clear();
+        signal?.removeEventListener?.("abort", onAbort);
+      };
+    }
     try {
       for (let redirects = 0; ; redirects++) {
         current = new Exchange(this, url, method, headers, body, options);
@@ -741,7 +776,8 @@ export class HttpClient {
         const mode = options.redirect ?? "follow";
         if (!REDIRECTS.has(response.status) || location === null || mode === "manual") {
           response.redirected = redirects > 0;
-          current.whenFinished(cleanup); // the total deadline and the signal guard the body too
+          if (cleanup)
+            current.whenFinished(cleanup); // the total deadline and the signal guard the body too
           return response;
         }
         await response.discard();
@@ -751,7 +787,7 @@ export class HttpClient {
       }
     }
     catch (error) {
-      cleanup();
+      cleanup?.();
       throw error;
     }
   }
