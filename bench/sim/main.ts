@@ -14,6 +14,8 @@ import SecureSocket from "securesocket";
 import { Request } from "http";
 import { HttpClient, type RequestOptions } from "http/client";
 import { Connection } from "http/connection";
+import { ResponseParser } from "http/parser";
+import { URL } from "url";
 import { secureOptions } from "http/tls-options";
 
 interface Job {
@@ -292,6 +294,28 @@ async function probe(job: Job): Promise<void> {
     show("- that Connection");
   }
   const href = url(job, job.size);
+  if (!job.secure) {
+    // What the parts a request is made of hold each, alone (ten of each, divided by ten).
+    const each = (what: string, make: () => unknown) => {
+      const before = live();
+      let held: unknown[] | undefined = [];
+      for (let i = 0; i < 10; i++)
+        held.push(make());
+      const after = live();
+      trace(`PROBE part ${what}: chunk +${Math.round((after[0] - before[0]) / 10)} slot +${Math.round((after[1] - before[1]) / 10)}\n`);
+      held = undefined;
+    };
+    each("an empty object", () => ({}));
+    each("a closure", () => () => href);
+    each("a pending promise and its two resolvers", () => { let r; const p = new Promise((a, b) => { r = [a, b]; }); return [p, r]; });
+    each("a suspended async function", () => (async () => { await new Promise(() => undefined); })());
+    each("a URL (the SDK's)", () => new URL(href));
+    each("a ResponseParser", () => new ResponseParser({ onHead() {}, onData() {}, onComplete() {} }, { maxHeaderBytes: 8192 }));
+    const timers: ReturnType<typeof Timer.set>[] = [];
+    each("a Timer and its callback", () => { const t = Timer.set(() => undefined, 60000); timers.push(t); return t; });
+    for (const t of timers)
+      Timer.clear(t);
+  }
   {
     const c = new HttpClient();
     const r = await c.request(href);
