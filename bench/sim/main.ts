@@ -52,10 +52,13 @@ let liveChunk = 0;
 let liveSlot = 0;
 let sinceLive = 0;
 let liveOn = true; // in a sequence, on for its last request only (the others are alike)
+let firstBody = true; // the next body bytes are a response's first
 const LIVE_EVERY = 65536;
 /**
- * Samples what is live: collects garbage first. At fixed points only (the head, every 64 KB of body, the
- * end of each response), the same for every client, so that its CPU cost stays small and even.
+ * Samples what is live: collects garbage first. At fixed points only (the head, the first body bytes, every
+ * 64 KB of body, the end of each response), the same for every client, so that its CPU cost stays small
+ * and even. The first body bytes give a body of any size a reading while it is being read, so that a
+ * 16 KB body and a 1 MB one are compared in the same states.
  */
 function sampleLive(): void {
   sample();
@@ -70,8 +73,10 @@ function sampleLive(): void {
 /** Counts body bytes towards the next live sample. */
 function bodyBytes(n: number): void {
   sinceLive += n;
-  if (sinceLive >= LIVE_EVERY)
+  if (firstBody || sinceLive >= LIVE_EVERY) {
+    firstBody = false;
     sampleLive();
+  }
 }
 
 /** The control connection to the runner: line-based. */
@@ -138,15 +143,10 @@ async function oursGet(client: HttpClient, job: Job, size: number): Promise<numb
 
 /** The same, the body taken by the request's onBody (in the socket's callback, from its first byte). */
 async function oursOnBody(client: HttpClient, job: Job, size: number): Promise<number> {
-  let first = true;
   const response = await client.request(url(job, size), {
     onBody(chunk) {
-      if (first) {
-        first = false;
-        sampleLive(); // as the others sample at the head: in the socket's callback, the record it came in live
-      }
       sample();
-      bodyBytes(chunk.length);
+      bodyBytes(chunk.length); // its first chunk is sampled live, in the socket's callback, with the record it came in
     },
   });
   sampleLive();
@@ -237,6 +237,7 @@ async function run(job: Job, client: HttpClient): Promise<number> {
   const count = job.workload === "seq" ? job.count : 1;
   for (let i = 0; i < count; i++) {
     liveOn = i === count - 1;
+    firstBody = true;
     if (job.client === "ours")
       total += await oursGet(client, job, job.size);
     else if (job.client === "ours-onbody")
@@ -412,6 +413,7 @@ async function main(): Promise<void> {
     if (job.workload === "idle") // the simulator doing nothing for `size` ms: its polling costs CPU too
       await new Promise((resolve) => Timer.set(resolve, job.size));
     else if (job.workload.startsWith("budget")) {
+      firstBody = true;
       bytes = await oursGet(client, job, job.size);
       sampleLive();
     }
