@@ -2,7 +2,7 @@
 // from http/client, which only needs the SignalLike shape, so a client that never aborts does not load it.
 import type { SignalLike } from "./client";
 
-/** Aborts requests given its `signal`: a minimal AbortController (XS has none). */
+/** `new Canceller()`, give `canceller.signal` to requests, `canceller.abort()` ends them with ERR_ABORTED. */
 export class Canceller {
   readonly signal: SignalLike & { reason?: string };
   #abort: (reason?: string) => void;
