@@ -132,15 +132,34 @@ export type PublicKey =
   | { type: "ec"; curve: string }
   | { type: "other"; algorithm: string };
 
+/** One subtree of a nameConstraints extension: the GeneralName's tag (0x82 dNSName, 0x87 iPAddress, 0xa4 directoryName, …) and its value. */
+export interface Subtree {
+  tag: number;
+  value: Uint8Array;
+}
+
+export interface NameConstraints {
+  permitted: Subtree[];
+  excluded: Subtree[];
+}
+
 export interface Certificate {
   /** The whole certificate. */
   der: Uint8Array;
   tbs: Uint8Array;
+  /** 0 for v1, 2 for v3. */
+  version: number;
+  /** The serialNumber INTEGER's content octets. */
+  serial: Uint8Array;
   /** signatureAlgorithm OID, e.g. "1.2.840.113549.1.1.11". */
   signatureAlgorithm: string;
+  /** The TBS's signature AlgorithmIdentifier equals the outer signatureAlgorithm (RFC 5280 4.1.1.2). */
+  algorithmsAgree: boolean;
   signature: Uint8Array;
   issuer: Uint8Array;
   subject: Uint8Array;
+  /** The subject's commonName values (read as Latin-1 bytes: compared byte for byte). */
+  commonNames: string[];
   notBefore: number;
   notAfter: number;
   /** The DER SubjectPublicKeyInfo (what pins hash). */
@@ -153,11 +172,26 @@ export interface Certificate {
   keyUsage?: number;
   /** extendedKeyUsage OIDs, undefined when absent. */
   extendedKeyUsage?: string[];
+  /** subjectAltName: undefined when absent. */
+  subjectAltName?: {
+    dnsNames: string[];
+    /** iPAddress entries: 4 or 16 bytes each. */
+    ipAddresses: Uint8Array[];
+    /** directoryName entries: the Name's content octets, as `subject`. */
+    directoryNames: Uint8Array[];
+    /** Tags of the other GeneralName forms present (otherName 0xa0, rfc822Name 0x81, URI 0x86, …). */
+    otherForms: number[];
+  };
   dnsNames: string[];
-  /** iPAddress entries: 4 or 16 bytes each. */
   ipAddresses: Uint8Array[];
+  nameConstraints?: NameConstraints;
   subjectKeyId?: Uint8Array;
   authorityKeyId?: Uint8Array;
+  /** The authorityKeyIdentifier also names the issuer's issuer and serial (authorityCertIssuer, authorityCertSerialNumber). */
+  authorityKeyIdNamesIssuer?: boolean;
+  /** OIDs of every extension, in order, and of the critical ones. */
+  extensions: string[];
+  critical: string[];
   /** OIDs of critical extensions this reader does not process. */
   unknownCritical: string[];
 }
@@ -166,6 +200,7 @@ const CURVE_OIDS: Record<string, string> = {
   "1.2.840.10045.3.1.7": "P-256",
   "1.3.132.0.34": "P-384",
   "1.3.132.0.35": "P-521",
+  "1.2.840.10045.3.1.1": "P-192",
 };
 
 function readPublicKey(bytes: Uint8Array, spki: Tlv): PublicKey {
@@ -191,9 +226,24 @@ function readPublicKey(bytes: Uint8Array, spki: Tlv): PublicKey {
   return { type: "other", algorithm: oid };
 }
 
+/** GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL } */
+function readSubtrees(reader: Reader): Subtree[] {
+  const subtrees: Subtree[] = [];
+  while (reader.more) {
+    const subtree = reader.enter(0x30);
+    const base = subtree.next();
+    subtrees.push({ tag: base.tag, value: reader.bytes.subarray(base.start, base.end) });
+  }
+  if (!subtrees.length)
+    throw new DerError("empty name constraints subtrees");
+  return subtrees;
+}
+
 function readExtensions(certificate: Certificate, reader: Reader): void {
   const bytes = reader.bytes;
   const list = reader.enter(0x30);
+  if (!list.more)
+    throw new DerError("empty extensions");
   while (list.more) {
     const extension = list.enter(0x30);
     const oid = readOid(extension);
@@ -202,6 +252,11 @@ function readExtensions(certificate: Certificate, reader: Reader): void {
       const flag = extension.next(0x01);
       critical = bytes[flag.start] !== 0;
     }
+    if (certificate.extensions.includes(oid))
+      throw new DerError(`extension ${oid} appears twice`);
+    certificate.extensions.push(oid);
+    if (critical)
+      certificate.critical.push(oid);
     const value = extension.enter(0x04);
     switch (oid) {
     case "2.5.29.19": { // basicConstraints
@@ -231,7 +286,7 @@ function readExtensions(certificate: Certificate, reader: Reader): void {
       }
       certificate.keyUsage = usage;
     } break;
-    case "2.5.29.37": { // extendedKeyUsage
+    case "2.5.29.37": { // extendedKeyUsage: SEQUENCE SIZE (1..MAX) OF KeyPurposeId
       const purposes = value.enter(0x30);
       certificate.extendedKeyUsage = [];
       while (purposes.more)
@@ -239,30 +294,89 @@ function readExtensions(certificate: Certificate, reader: Reader): void {
     } break;
     case "2.5.29.17": { // subjectAltName
       const names = value.enter(0x30);
+      const san = certificate.subjectAltName = { dnsNames: certificate.dnsNames, ipAddresses: certificate.ipAddresses, directoryNames: [] as Uint8Array[], otherForms: [] as number[] };
+      if (!names.more)
+        throw new DerError("empty subjectAltName");
       while (names.more) {
         const name = names.next();
         if (name.tag === 0x82)
-          certificate.dnsNames.push(text(bytes, name.start, name.end));
-        else if (name.tag === 0x87)
-          certificate.ipAddresses.push(bytes.subarray(name.start, name.end));
+          san.dnsNames.push(text(bytes, name.start, name.end));
+        else if (name.tag === 0x87) {
+          if (name.end - name.start !== 4 && name.end - name.start !== 16)
+            throw new DerError("an iPAddress name of neither 4 nor 16 bytes");
+          san.ipAddresses.push(bytes.subarray(name.start, name.end));
+        }
+        else if (name.tag === 0xa4) { // [4] EXPLICIT Name
+          const inner = new Reader(bytes, name.start, name.end).next(0x30);
+          san.directoryNames.push(bytes.subarray(inner.start, inner.end));
+        }
+        else if (!san.otherForms.includes(name.tag))
+          san.otherForms.push(name.tag);
       }
     } break;
     case "2.5.29.14": { // subjectKeyIdentifier
       const id = value.next(0x04);
       certificate.subjectKeyId = bytes.subarray(id.start, id.end);
     } break;
-    case "2.5.29.35": { // authorityKeyIdentifier: keyIdentifier is [0] IMPLICIT
+    case "2.5.29.35": { // authorityKeyIdentifier: keyIdentifier [0], authorityCertIssuer [1], authorityCertSerialNumber [2]
       const aki = value.enter(0x30);
       if (aki.peek() === 0x80) {
         const id = aki.next(0x80);
         certificate.authorityKeyId = bytes.subarray(id.start, id.end);
       }
+      if (aki.more)
+        certificate.authorityKeyIdNamesIssuer = true;
+    } break;
+    case "2.5.29.30": { // nameConstraints: permittedSubtrees [0], excludedSubtrees [1]
+      const constraints = value.enter(0x30);
+      const result: NameConstraints = { permitted: [], excluded: [] };
+      if (constraints.peek() === 0xa0)
+        result.permitted = readSubtrees(constraints.enter(0xa0));
+      if (constraints.peek() === 0xa1)
+        result.excluded = readSubtrees(constraints.enter(0xa1));
+      if (constraints.more || (!result.permitted.length && !result.excluded.length))
+        throw new DerError("malformed nameConstraints");
+      certificate.nameConstraints = result;
+    } break;
+    case "1.3.6.1.5.5.7.1.1": { // authorityInfoAccess: SEQUENCE SIZE (1..MAX) OF AccessDescription { OID, GeneralName }
+      const descriptions = value.enter(0x30);
+      if (!descriptions.more)
+        throw new DerError("empty authorityInfoAccess");
+      while (descriptions.more) {
+        const description = descriptions.enter(0x30);
+        readOid(description);
+        description.next();
+      }
     } break;
     default:
       if (critical)
         certificate.unknownCritical.push(oid);
+      continue;
+    }
+    if (value.more)
+      throw new DerError(`trailing bytes in extension ${oid}`);
+  }
+}
+
+function sameRange(bytes: Uint8Array, a: Tlv, b: Tlv): boolean {
+  return a.end - a.head === b.end - b.head && sameBytes(bytes.subarray(a.head, a.end), bytes.subarray(b.head, b.end));
+}
+
+/** The commonName values of a Name (its content octets). */
+export function commonNames(name: Uint8Array): string[] {
+  const names: string[] = [];
+  const reader = new Reader(name);
+  while (reader.more) {
+    const set = reader.enter(0x31);
+    while (set.more) {
+      const pair = set.enter(0x30);
+      const type = readOid(pair);
+      const value = pair.next();
+      if (type === "2.5.4.3")
+        names.push(text(name, value.start, value.end));
     }
   }
+  return names;
 }
 
 /** Parses a DER certificate. Throws DerError when it is not one. */
@@ -270,34 +384,49 @@ export function parseCertificate(input: ArrayBuffer | Uint8Array): Certificate {
   const der = input instanceof Uint8Array ? input : new Uint8Array(input);
   const outer = new Reader(der).enter(0x30);
   const tbsTlv = outer.next(0x30);
-  const algorithm = outer.enter(0x30);
-  const signatureAlgorithm = readOid(algorithm);
+  const algorithmTlv = outer.next(0x30);
+  const signatureAlgorithm = readOid(new Reader(der, algorithmTlv.start, algorithmTlv.end));
   const signature = outer.next(0x03);
+  if (outer.more)
+    throw new DerError("trailing bytes after the signature");
 
   const tbs = new Reader(der, tbsTlv.start, tbsTlv.end);
-  if (tbs.peek() === 0xa0)
-    tbs.next(0xa0); // version
-  tbs.next(0x02); // serialNumber
-  tbs.next(0x30); // signature (must equal signatureAlgorithm; the signature check covers it)
+  let version = 0;
+  if (tbs.peek() === 0xa0) {
+    const explicit = tbs.enter(0xa0);
+    const number = explicit.next(0x02);
+    if (number.end - number.start !== 1)
+      throw new DerError("bad version");
+    version = der[number.start];
+  }
+  const serial = tbs.next(0x02);
+  const innerAlgorithm = tbs.next(0x30);
   const issuer = tbs.next(0x30);
   const validity = tbs.enter(0x30);
   const notBefore = readTime(validity);
   const notAfter = readTime(validity);
   const subject = tbs.next(0x30);
   const spki = tbs.next(0x30);
+  const subjectBytes = der.subarray(subject.start, subject.end);
   const certificate: Certificate = {
     der,
     tbs: der.subarray(tbsTlv.head, tbsTlv.end),
+    version,
+    serial: der.subarray(serial.start, serial.end),
     signatureAlgorithm,
+    algorithmsAgree: sameRange(der, innerAlgorithm, algorithmTlv),
     signature: der.subarray(signature.start + 1, signature.end), // skip the unused-bits octet
     issuer: der.subarray(issuer.start, issuer.end),
-    subject: der.subarray(subject.start, subject.end),
+    subject: subjectBytes,
+    commonNames: commonNames(subjectBytes),
     notBefore,
     notAfter,
     spki: der.subarray(spki.head, spki.end),
     key: readPublicKey(der, spki),
     dnsNames: [],
     ipAddresses: [],
+    extensions: [],
+    critical: [],
     unknownCritical: [],
   };
   while (tbs.more) {

@@ -1,39 +1,35 @@
-// Certificate path validation for TLS servers, from RFC 5280 (section 6) and RFC 6125, in place of the SDK's
-// (see docs/security.md for what the SDK's check let through). Every refusal is a TlsError whose code says
-// why and whose message names the certificate.
+// Certificate path validation for TLS servers, in place of the SDK's (docs/security.md says what the SDK's let
+// through). The path is found by a search with backtracking, in the manner of Go's buildChains and webpki's
+// build_chain, in three small steps:
+//   issuersOf      the candidates for a certificate's issuer: trust anchors first, then what the server sent,
+//                  those whose key identifier matches before the others
+//   consider       one candidate: its key, the signature it must have made, then its profile, constraints and
+//                  dates (tls/policy, tls/name-constraints)
+//   extend         take a candidate that holds and go on from it; revisit the choice when its branch fails
+// The whole search spends from one budget of signature checks and candidates, so a hostile chain fails in
+// bounded time (docs/security.md: the figures and how they were chosen). When every branch fails, the reason
+// is that of the deepest branch. Every refusal is a TlsError whose code says why and whose message names the
+// certificate.
 import { describeName, DerError, parseCertificate, sameBytes } from "tls/der";
 import type { Certificate } from "tls/der";
 import { sha256, verifySignature } from "tls/signature";
 import type { Hash } from "tls/signature";
+import { TlsError } from "tls/error";
+import { checkServerName } from "tls/names";
+import { checkNameConstraints } from "tls/name-constraints";
+import type { NameBudget } from "tls/name-constraints";
+import { checkCommonNames, checkDates, checkKey, checkLeaf, checkProfile, label, selfIssued } from "tls/policy";
+import type { Role } from "tls/policy";
 
-export type TlsErrorCode =
-  | "ERR_TLS_UNTRUSTED"
-  | "ERR_TLS_HOSTNAME"
-  | "ERR_TLS_EXPIRED"
-  | "ERR_TLS_NOT_YET_VALID"
-  | "ERR_CLOCK_NOT_SET"
-  | "ERR_TLS_WEAK"
-  | "ERR_TLS_PIN"
-  | "ERR_TLS_HANDSHAKE";
-
-export class TlsError extends Error {
-  override name = "TlsError";
-  readonly code: TlsErrorCode;
-  constructor(code: TlsErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
-  /** The message without its code. */
-  get reason(): string {
-    return this.message.slice(this.code.length + 2);
-  }
-}
+export { TlsError } from "tls/error";
+export type { TlsErrorCode } from "tls/error";
+export { checkServerName, ipBytes, matchesDnsName } from "tls/names";
 
 export interface ValidationOptions {
   /** Trust anchors, DER. */
   anchors: readonly (ArrayBuffer | Uint8Array)[];
-  /** The name the server must carry: a DNS name or an IPv4/IPv6 literal. */
-  serverName?: string;
+  /** The name the server must carry: a DNS name or an IPv4/IPv6 literal; null checks no name (not for TLS). */
+  serverName?: string | null;
   /** The time to check validity at (ms since 1970). */
   now: number;
   /** The earliest time the device clock can be right: the firmware's build time. */
@@ -42,13 +38,22 @@ export interface ValidationOptions {
   pins?: readonly string[];
   /** False: check pins only (encrypt-only). */
   verify?: boolean;
+  /** The most intermediates a path may have, self-issued ones not counted. Default MAX_INTERMEDIATES. */
+  maxDepth?: number;
+  /** Receives what the search spent (signature checks, candidates considered). */
+  spent?: { signatures: number; candidates: number };
 }
 
-const MAX_PATH = 8;
-const MIN_RSA_BITS = 2048;
-const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-const ANY_PURPOSE = "2.5.29.37.0";
-const KEY_CERT_SIGN = 1 << 5;
+/** The most intermediates on a path, self-issued ones not counted (webpki's figure). */
+export const MAX_INTERMEDIATES = 6;
+/** The most certificates below the trust anchor, self-issued ones included. */
+export const MAX_PATH = 10;
+/** Signature checks one validation may spend: see docs/security.md for the measurement behind it. */
+export const MAX_SIGNATURES = 8;
+/** Issuer candidates one validation may consider. */
+export const MAX_CANDIDATES = 64;
+/** Name-constraint comparisons one validation may spend. */
+export const MAX_NAME_COMPARISONS = 1024;
 
 interface SignatureAlgorithm {
   kind: "rsa" | "ecdsa";
@@ -69,8 +74,16 @@ const WEAK_SIGNATURES: Record<string, string> = {
   "1.2.840.10040.4.3": "DSA with SHA-1",
 };
 
-function label(certificate: Certificate): string {
-  return `"${describeName(certificate.subject)}"`;
+/** The search ran out of budget: ends the whole validation. */
+class BudgetSpent extends TlsError {}
+/** A candidate's key did not make the signature: the least telling failure of a branch. */
+class NotTheSigner extends TlsError {}
+
+/** A certificate that may stand on the path: what the server sent, or a trust anchor. */
+interface Node {
+  certificate: Certificate;
+  anchor: boolean;
+  id: number;
 }
 
 function parse(der: ArrayBuffer | Uint8Array, what: string): Certificate {
@@ -84,146 +97,6 @@ function parse(der: ArrayBuffer | Uint8Array, what: string): Certificate {
   }
 }
 
-function checkDates(certificate: Certificate, now: number, role: string): void {
-  if (now < certificate.notBefore)
-    throw new TlsError("ERR_TLS_NOT_YET_VALID", `${role} ${label(certificate)} is valid from ${new Date(certificate.notBefore).toISOString()}`);
-  if (now > certificate.notAfter)
-    throw new TlsError("ERR_TLS_EXPIRED", `${role} ${label(certificate)} expired ${new Date(certificate.notAfter).toISOString()}`);
-}
-
-function checkKey(certificate: Certificate, role: string): void {
-  const key = certificate.key;
-  if (key.type === "rsa" && key.bits < MIN_RSA_BITS)
-    throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a ${key.bits}-bit RSA key (at least ${MIN_RSA_BITS} required)`);
-  if (key.type === "ec" && key.curve !== "P-256" && key.curve !== "P-384")
-    throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} uses curve ${key.curve} (P-256 and P-384 are supported)`);
-  if (key.type === "other")
-    throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a key of type ${key.algorithm}, which is not supported`);
-  if (certificate.unknownCritical.length)
-    throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(certificate)} has a critical extension this device does not process (${certificate.unknownCritical.join(", ")})`);
-}
-
-/** Checks the signature on `subject` with `issuer`'s key; throws ERR_TLS_WEAK for algorithms refused. */
-function signedBy(subject: Certificate, issuer: Certificate): boolean {
-  const algorithm = SIGNATURES[subject.signatureAlgorithm];
-  if (!algorithm) {
-    const weak = WEAK_SIGNATURES[subject.signatureAlgorithm];
-    throw new TlsError("ERR_TLS_WEAK", weak
-      ? `${label(subject)} is signed with ${weak}, which is refused`
-      : `${label(subject)} is signed with an unsupported algorithm (${subject.signatureAlgorithm})`);
-  }
-  const keyKind = issuer.key.type === "ec" ? "ecdsa" : issuer.key.type;
-  return keyKind === algorithm.kind && verifySignature(issuer.der, algorithm.kind, algorithm.hash, subject.tbs, subject.signature);
-}
-
-function checkIssuer(issuer: Certificate, below: number, role: string): void {
-  // A v1 trust anchor carries no basicConstraints; trusting it was the configuration's decision.
-  if (issuer.ca === false || (issuer.ca === undefined && role !== "trust anchor"))
-    throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(issuer)} is not a CA (basicConstraints), yet it issued the certificate below it`);
-  if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_CERT_SIGN))
-    throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(issuer)} may not sign certificates (keyUsage lacks keyCertSign)`);
-  if (issuer.pathLength !== undefined && below > issuer.pathLength)
-    throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(issuer)} allows ${issuer.pathLength} CA certificate(s) below it, the chain has ${below}`);
-}
-
-/** RFC 6125 6.4: exact match, or a wildcard as the whole left-most label over at least two labels. */
-export function matchesDnsName(pattern: string, host: string): boolean {
-  const name = pattern.toLowerCase().replace(/\.$/, "");
-  const wanted = host.toLowerCase().replace(/\.$/, "");
-  if (!name.includes("*"))
-    return name === wanted;
-  if (!name.startsWith("*.") || name.indexOf("*", 1) >= 0)
-    return false; // partial-label wildcards ("f*.example.com") and wildcards elsewhere never match
-  const suffix = name.slice(1);                     // ".example.com"
-  if (suffix.split(".").length < 3)
-    return false;                                    // "*.com" is too broad
-  const dot = wanted.indexOf(".");
-  return dot > 0 && wanted.slice(dot) === suffix;
-}
-
-/** An IPv4 or IPv6 literal as bytes, or undefined when `host` is a DNS name. */
-export function ipBytes(host: string): Uint8Array | undefined {
-  const literal = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(literal);
-  if (v4) {
-    const parts = v4.slice(1).map(Number);
-    return parts.every((n) => n <= 255) ? Uint8Array.from(parts) : undefined;
-  }
-  if (!literal.includes(":") || !/^[0-9a-fA-F:.]+$/.test(literal))
-    return undefined;
-  const halves = literal.split("::");
-  if (halves.length > 2)
-    return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (!part)
-      return [];
-    const out: number[] = [];
-    for (const piece of part.split(":")) {
-      const tail = /^\d+\.\d+\.\d+\.\d+$/.test(piece) ? ipBytes(piece) : undefined;
-      if (tail)
-        out.push((tail[0] << 8) | tail[1], (tail[2] << 8) | tail[3]);
-      else if (/^[0-9a-fA-F]{1,4}$/.test(piece))
-        out.push(parseInt(piece, 16));
-      else
-        return undefined;
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail)
-    return undefined;
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 2 && fill < 1) || (halves.length === 1 && fill !== 0))
-    return undefined;
-  const words = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const bytes = new Uint8Array(16);
-  words.forEach((word, i) => {
-    bytes[2 * i] = word >> 8;
-    bytes[2 * i + 1] = word & 0xff;
-  });
-  return bytes;
-}
-
-function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4)
-    return Array.from(bytes).join(".");
-  const words: string[] = [];
-  for (let i = 0; i + 1 < bytes.length; i += 2)
-    words.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  // RFC 5952: the longest run of two or more zero groups becomes "::"
-  let best = -1;
-  let length = 1;
-  for (let i = 0; i < words.length; i++) {
-    let j = i;
-    while (j < words.length && words[j] === "0")
-      j++;
-    if (j - i > length) {
-      best = i;
-      length = j - i;
-    }
-  }
-  if (best < 0)
-    return words.join(":");
-  return `${words.slice(0, best).join(":")}::${words.slice(best + length).join(":")}`;
-}
-
-/** Checks the server name against the leaf's subjectAltName (never its CN). */
-export function checkServerName(leaf: Certificate, serverName: string | undefined): void {
-  if (!serverName)
-    throw new TlsError("ERR_TLS_HOSTNAME", "no server name to check the certificate against");
-  const ip = ipBytes(serverName);
-  const matched = ip
-    ? leaf.ipAddresses.some((address) => sameBytes(address, ip))
-    : leaf.dnsNames.some((pattern) => matchesDnsName(pattern, serverName));
-  if (matched)
-    return;
-  const names = [...leaf.dnsNames, ...leaf.ipAddresses.map(formatIp)];
-  throw new TlsError("ERR_TLS_HOSTNAME", names.length
-    ? `the certificate is for ${names.join(", ")}, not ${serverName}`
-    : `the certificate carries no subjectAltName (its CN ${label(leaf)} is not used), so it cannot be for ${serverName}`);
-}
-
 function checkPins(path: readonly Certificate[], pins: readonly string[]): void {
   const seen: string[] = [];
   for (const certificate of path) {
@@ -235,9 +108,167 @@ function checkPins(path: readonly Certificate[], pins: readonly string[]): void 
   throw new TlsError("ERR_TLS_PIN", `no pinned key: the server's keys are ${seen.join(", ")}`);
 }
 
+/** One validation's search: its pool of certificates, its budget, and the most telling failure so far. */
+class PathSearch {
+  signatures = 0;
+  candidates = 0;
+  names: NameBudget = { comparisons: MAX_NAME_COMPARISONS };
+  #verified = new Map<number, boolean>();
+  #profiles = new Map<number, TlsError | undefined>();
+  #failure?: { depth: number; rank: number; error: TlsError };
+
+  constructor(readonly pool: readonly Node[], readonly now: number, readonly maxDepth: number) {}
+
+  /** Keeps the failure of the deepest branch; at equal depth, one past the signature check (rank 2) over one before. */
+  fail(depth: number, rank: number, error: TlsError): void {
+    const best = this.#failure;
+    if (!best || depth > best.depth || (depth === best.depth && rank > best.rank))
+      this.#failure = { depth, rank, error };
+  }
+
+  get failure(): TlsError | undefined {
+    return this.#failure?.error;
+  }
+
+  issuersOf(certificate: Certificate): Node[] {
+    const matching: Node[] = [];
+    const unknown: Node[] = [];
+    const other: Node[] = [];
+    const wanted = certificate.authorityKeyId;
+    for (const node of this.pool) {
+      if (node.anchor || node.certificate === certificate || !sameBytes(node.certificate.subject, certificate.issuer))
+        continue;
+      const id = node.certificate.subjectKeyId;
+      (!wanted || !id ? unknown : sameBytes(wanted, id) ? matching : other).push(node);
+    }
+    const anchors = this.pool.filter((node) => node.anchor && sameBytes(node.certificate.subject, certificate.issuer));
+    const keyed = (node: Node): number => !wanted || !node.certificate.subjectKeyId ? 1 : sameBytes(wanted, node.certificate.subjectKeyId) ? 0 : 2;
+    anchors.sort((a, b) => keyed(a) - keyed(b));
+    return [...anchors, ...matching, ...unknown, ...other];
+  }
+
+  /** Whether `issuer`'s key made the signature on `subject`: each pair checked once, from the budget. */
+  signed(subject: Node, issuer: Node): boolean {
+    const key = subject.id * 4096 + issuer.id;
+    const known = this.#verified.get(key);
+    if (known !== undefined)
+      return known;
+    const certificate = subject.certificate;
+    const algorithm = SIGNATURES[certificate.signatureAlgorithm];
+    if (!algorithm) {
+      const weak = WEAK_SIGNATURES[certificate.signatureAlgorithm];
+      throw new TlsError("ERR_TLS_WEAK", weak
+        ? `${label(certificate)} is signed with ${weak}, which is refused`
+        : `${label(certificate)} is signed with an unsupported algorithm (${certificate.signatureAlgorithm})`);
+    }
+    if (this.signatures >= MAX_SIGNATURES)
+      throw new BudgetSpent("ERR_TLS_UNTRUSTED", `gave up after ${MAX_SIGNATURES} signature checks without finding a path to a trusted root: the server sent ${this.pool.filter((node) => !node.anchor).length} certificates`);
+    this.signatures++;
+    const keyKind = issuer.certificate.key.type === "ec" ? "ecdsa" : issuer.certificate.key.type;
+    let verified = false;
+    try {
+      verified = keyKind === algorithm.kind && verifySignature(issuer.certificate.der, algorithm.kind, algorithm.hash, certificate.tbs, certificate.signature);
+    }
+    catch (error) {
+      throw new TlsError("ERR_TLS_WEAK", `the key of ${label(issuer.certificate)} cannot verify a signature on this device (${(error as Error).message})`);
+    }
+    this.#verified.set(key, verified);
+    return verified;
+  }
+
+  /** The profile of a node in a role, checked once. */
+  profile(node: Node, role: Role): void {
+    const key = node.id * 2 + (role === "trust anchor" ? 1 : 0);
+    if (!this.#profiles.has(key)) {
+      try {
+        checkProfile(node.certificate, role);
+        this.#profiles.set(key, undefined);
+      }
+      catch (error) {
+        if (!(error instanceof TlsError))
+          throw error;
+        this.#profiles.set(key, error);
+      }
+    }
+    const error = this.#profiles.get(key);
+    if (error)
+      throw error;
+  }
+
+  /** Throws unless `candidate` may issue the last certificate of `path` and stand above the rest. */
+  consider(path: readonly Node[], candidate: Node): void {
+    const role: Role = candidate.anchor ? "trust anchor" : "intermediate";
+    const issuer = candidate.certificate;
+    checkKey(issuer, role);
+    if (!this.signed(path[path.length - 1], candidate))
+      throw new NotTheSigner("ERR_TLS_UNTRUSTED", `the signature on ${label(path[path.length - 1].certificate)} does not verify with the key of ${label(issuer)}: forged, corrupted, or another CA of that name`);
+    this.profile(candidate, role);
+    let below = 0; // CAs below the candidate, self-issued ones not counted (RFC 5280 6.1.4 (l))
+    for (let i = 1; i < path.length; i++) {
+      if (!selfIssued(path[i].certificate))
+        below++;
+    }
+    if (issuer.pathLength !== undefined && below > issuer.pathLength)
+      throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(issuer)} allows ${issuer.pathLength} CA certificate(s) below it, the path has ${below}`);
+    checkDates(issuer, this.now, role);
+    for (let i = 0; i < path.length; i++) {
+      // name constraints apply to every certificate below, except self-issued intermediates (RFC 5280 6.1.3 (b))
+      if (i === 0 || !selfIssued(path[i].certificate))
+        checkNameConstraints(issuer, path[i].certificate, i === 0, this.names);
+    }
+  }
+
+  /** A path from `path` (leaf first) to a trust anchor, or undefined when every branch failed. */
+  extend(path: Node[]): Node[] | undefined {
+    const current = path[path.length - 1].certificate;
+    const depth = path.length;
+    const candidates = this.issuersOf(current);
+    if (!candidates.length) {
+      this.fail(depth, 0, new TlsError("ERR_TLS_UNTRUSTED", depth === 1 && this.pool.every((node) => node.anchor || node.id === 0) && !selfIssued(current)
+        ? `no trusted root: ${label(current)} was issued by "${describeName(current.issuer)}", which the server did not send and no configured root is`
+        : `no trusted root: the chain ends at ${label(current)}, issued by "${describeName(current.issuer)}", which is not a configured root`));
+      return undefined;
+    }
+    for (const candidate of candidates) {
+      if (this.candidates >= MAX_CANDIDATES)
+        throw new BudgetSpent("ERR_TLS_UNTRUSTED", `gave up after considering ${MAX_CANDIDATES} issuer candidates without finding a path to a trusted root`);
+      this.candidates++;
+      const issuer = candidate.certificate;
+      if (path.some((node) => node === candidate || (sameBytes(node.certificate.subject, issuer.subject) && sameBytes(node.certificate.spki, issuer.spki)))) {
+        this.fail(depth, 0, new TlsError("ERR_TLS_UNTRUSTED", `the chain loops back to ${label(issuer)} without reaching a trusted root`));
+        continue;
+      }
+      if (!candidate.anchor) {
+        const intermediates = path.slice(1).filter((node) => !selfIssued(node.certificate)).length + (selfIssued(issuer) ? 0 : 1);
+        if (intermediates > this.maxDepth || path.length > MAX_PATH) {
+          this.fail(depth, 0, new TlsError("ERR_TLS_UNTRUSTED", `the chain is longer than ${this.maxDepth} intermediates (${MAX_PATH} certificates) without reaching a trusted root`));
+          continue;
+        }
+      }
+      try {
+        this.consider(path, candidate);
+      }
+      catch (error) {
+        if (!(error instanceof TlsError) || error instanceof BudgetSpent)
+          throw error;
+        this.fail(depth, error instanceof NotTheSigner ? 1 : 2, error);
+        continue;
+      }
+      const extended = [...path, candidate];
+      if (candidate.anchor)
+        return extended;
+      const found = this.extend(extended);
+      if (found)
+        return found;
+    }
+    return undefined;
+  }
+}
+
 /**
- * Validates the chain a server sent (leaf first, the rest in any order, extra certificates ignored)
- * against the trust anchors. Returns the validated path, leaf first and trust anchor last.
+ * Validates the chain a server sent (leaf first, the rest in any order; duplicates, unrelated certificates and
+ * certificates that cannot be read are passed over) against the trust anchors. Returns the validated path,
+ * leaf first and trust anchor last.
  */
 export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[], options: ValidationOptions): Certificate[] {
   if (!chain.length)
@@ -251,48 +282,51 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
   if (options.now < options.notBefore)
     throw new TlsError("ERR_CLOCK_NOT_SET", `the device clock (${new Date(options.now).toISOString()}) is earlier than the firmware's build time: set the clock (SNTP) before verifying`);
 
-  const anchors = options.anchors.map((der, i) => parse(der, `trust anchor ${i + 1}`));
-  const path: Certificate[] = [leaf];
-  let current = leaf;
-  let anchored = anchors.some((anchor) => sameBytes(anchor.der, leaf.der)); // a configured self-signed leaf
-  if (!anchored) {
-    const others = chain.slice(1).map((der, i) => parse(der, `certificate ${i + 2} of the chain`));
-    let caBelow = 0;
-    while (!anchored) {
-      if (path.length > MAX_PATH)
-        throw new TlsError("ERR_TLS_UNTRUSTED", `the chain is longer than ${MAX_PATH} certificates`);
-      const issuerName = current.issuer;
-      const candidates = anchors.filter((anchor) => sameBytes(anchor.subject, issuerName));
-      const fromAnchors = candidates.length;
-      for (const other of others) {
-        if (sameBytes(other.subject, issuerName) && !path.includes(other) && !anchors.some((anchor) => sameBytes(anchor.der, other.der)))
-          candidates.push(other);
-      }
-      if (!candidates.length) {
-        throw new TlsError("ERR_TLS_UNTRUSTED", path.length === 1 && others.length === 0 && !sameBytes(current.subject, current.issuer)
-          ? `no trusted root: ${label(current)} was issued by "${describeName(issuerName)}", which the server did not send and no configured root is`
-          : `no trusted root: the chain ends at ${label(current)}, issued by "${describeName(issuerName)}", which is not a configured root`);
-      }
-      const issuer = candidates.find((candidate) => signedBy(current, candidate));
-      if (!issuer)
-        throw new TlsError("ERR_TLS_UNTRUSTED", `the signature on ${label(current)} does not verify with the key of "${describeName(issuerName)}": forged or corrupted`);
-      anchored = candidates.indexOf(issuer) < fromAnchors;
-      const role = anchored ? "trust anchor" : "intermediate";
-      checkIssuer(issuer, caBelow, role);
-      if (!anchored)
-        caBelow++;
-      path.push(issuer);
-      current = issuer;
+  const pool: Node[] = [{ certificate: leaf, anchor: false, id: 0 }];
+  const unreadable: string[] = [];
+  const add = (der: ArrayBuffer | Uint8Array, anchor: boolean, what: string): void => {
+    try {
+      const certificate = parseCertificate(der);
+      if (!pool.some((node) => node.anchor === anchor && sameBytes(node.certificate.der, certificate.der)))
+        pool.push({ certificate, anchor, id: pool.length });
     }
+    catch (error) {
+      if (!(error instanceof DerError))
+        throw error;
+      unreadable.push(`${what}: ${error.message}`);
+    }
+  };
+  options.anchors.forEach((der, i) => add(der, true, `trust anchor ${i + 1}`));
+  const trusted = pool.some((node) => node.anchor && sameBytes(node.certificate.der, leaf.der)); // a configured self-signed leaf
+  checkProfile(leaf, "the server's certificate");
+  checkLeaf(leaf, trusted);
+  checkKey(leaf, "the server's certificate");
+
+  let path = [leaf];
+  if (!trusted) {
+    chain.slice(1).forEach((der, i) => add(der, false, `certificate ${i + 2} of the chain`));
+    const search = new PathSearch(pool, options.now, options.maxDepth ?? MAX_INTERMEDIATES);
+    let found: Node[] | undefined;
+    try {
+      found = search.extend([pool[0]]);
+    }
+    finally {
+      if (options.spent) {
+        options.spent.signatures = search.signatures;
+        options.spent.candidates = search.candidates;
+      }
+    }
+    if (!found) {
+      const failure = search.failure!;
+      if (!unreadable.length)
+        throw failure;
+      throw new TlsError(failure.code, `${failure.reason} (and ${unreadable.length} certificate(s) could not be read: ${unreadable.join("; ")})`);
+    }
+    path = found.map((node) => node.certificate);
   }
-  for (let i = 0; i < path.length; i++) {
-    const role = i === 0 ? "the server's certificate" : i === path.length - 1 ? "trust anchor" : "intermediate";
-    checkDates(path[i], options.now, role);
-    checkKey(path[i], role);
-  }
-  if (leaf.extendedKeyUsage && !leaf.extendedKeyUsage.some((purpose) => purpose === SERVER_AUTH || purpose === ANY_PURPOSE))
-    throw new TlsError("ERR_TLS_UNTRUSTED", `${label(leaf)} is not for server authentication (extendedKeyUsage)`);
+  checkDates(leaf, options.now, "the server's certificate");
   checkServerName(leaf, options.serverName);
+  checkCommonNames(leaf);
   if (options.pins?.length)
     checkPins(path, options.pins);
   return path;

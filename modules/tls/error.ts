@@ -1,0 +1,25 @@
+// The one error every certificate and handshake check throws: a stable code to branch on, and a reason for
+// people that names the certificate.
+
+export type TlsErrorCode =
+  | "ERR_TLS_UNTRUSTED"
+  | "ERR_TLS_HOSTNAME"
+  | "ERR_TLS_EXPIRED"
+  | "ERR_TLS_NOT_YET_VALID"
+  | "ERR_CLOCK_NOT_SET"
+  | "ERR_TLS_WEAK"
+  | "ERR_TLS_PIN"
+  | "ERR_TLS_HANDSHAKE";
+
+export class TlsError extends Error {
+  override name = "TlsError";
+  readonly code: TlsErrorCode;
+  constructor(code: TlsErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+  /** The message without its code. */
+  get reason(): string {
+    return this.message.slice(this.code.length + 2);
+  }
+}
