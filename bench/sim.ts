@@ -15,7 +15,9 @@ import tls from "node:tls";
 import { loadavg } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTestPki } from "../tests/support/pki.js";
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { createTestPki, issue } from "../tests/support/pki.js";
 import { buildForSimulator, projectRoot, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";
 
 const RUNS = Number(process.env.BENCH_SIM_RUNS ?? 3);
@@ -24,6 +26,7 @@ const CLK_TCK = 100; // Linux USER_HZ (getconf CLK_TCK)
 const KB = 1024;
 const SIZES = [16 * KB, 256 * KB, 1024 * KB];
 const SEQ_COUNT = 10;
+const VALIDATIONS = 5;
 const SEQ_SIZE = 1024;
 const BUDGET_SIZE = 1024;
 
@@ -32,11 +35,13 @@ const resultsFile = path.join(projectRoot, "bench", "results.json");
 
 interface Job {
   client: "ours" | "ours-onbody" | "sdk" | "raw";
-  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate";
   secure: boolean;
   port: number;
   size: number;
   count: number;
+  /** validate: the fixture resource holding the chain */
+  chain?: string;
 }
 
 interface Measure {
@@ -306,6 +311,24 @@ const fixtureDir = path.join(benchDir, "fixtures");
 rmSync(fixtureDir, { recursive: true, force: true });
 mkdirSync(fixtureDir, { recursive: true });
 writeFileSync(path.join(fixtureDir, "bench-ca.pem"), pki.root.pem);
+// the chain the HTTPS servers send, and one where the intermediate comes after as many look-alikes (its name and
+// key identifier, another RSA-4096 key) as fit with it in one 16 KB TLS record: each costs the validator a
+// signature check until its budget is spent
+writeFileSync(path.join(fixtureDir, "bench-chain-normal.pem"), pki.leaf.pem + pki.intermediate.pem);
+{
+  const intermediateId = new Uint8Array(pki.intermediate.certificate.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId.match(/../g)!.map((hex) => parseInt(hex, 16)));
+  const lookalikes: string[] = [];
+  let size = pki.leaf.der.length + pki.intermediate.der.length;
+  for (;;) {
+    const lookalike = await issue({ subject: "CN=netkit test intermediate", ca: true, pathLength: 0, issuer: pki.root, rsaBits: 4096, subjectKeyId: intermediateId });
+    if (size + lookalike.der.length + 3 > 16384 - 16)
+      break;
+    size += lookalike.der.length + 3;
+    lookalikes.push(lookalike.pem);
+  }
+  writeFileSync(path.join(fixtureDir, "bench-chain-lookalike.pem"), pki.leaf.pem + lookalikes.join("") + pki.intermediate.pem);
+  console.log(`bench, simulator lane: the look-alike chain has ${lookalikes.length} look-alike RSA-4096 intermediates (${size} bytes of certificates)`);
+}
 const appCreation = JSON.parse(readFileSync(path.join(projectRoot, "manifest.json"), "utf8")).creation;
 const benchCreation = JSON.parse(readFileSync(path.join(benchDir, "manifest.json"), "utf8")).creation;
 // The bench lets its heaps grow (fixed heaps would cap the peaks it compares); the app's fixed budget is
@@ -320,7 +343,7 @@ const coreBytes = CORE.reduce((sum, name) => sum + (sizes[name] ?? NaN), 0);
 const sdkHttp = sizes["http.xsb"] ?? NaN;
 
 const jobs: { key: string; job: Job }[] = [];
-const only = process.env.BENCH_ONLY; // a debugging aid: the jobs whose key contains this
+const only = process.env.BENCH_ONLY; // a debugging aid: the jobs whose key contains this (or one of these, comma-separated)
 for (const [server, port] of [["no-cache", httpsNoCachePort], ["cache", httpsPort]] as const)
   for (const client of ["ours", "sdk", "raw"] as const)
     jobs.push({ key: `seq/https-${server}/${client}`, job: { client, workload: "seq", secure: true, port, size: SEQ_SIZE, count: SEQ_COUNT } });
@@ -331,11 +354,14 @@ for (const scheme of ["https", "http"] as const)
 jobs.push({ key: "budget/plain", job: { client: "ours", workload: "budget-plain", secure: false, port: httpPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
+jobs.push({ key: "validate/handshake", job: { client: "ours", workload: "seq", secure: true, port: httpsNoCachePort, size: SEQ_SIZE, count: 1 } });
+for (const chain of ["normal", "lookalike"])
+  jobs.push({ key: `validate/${chain}`, job: { client: "ours", workload: "validate", secure: true, port: httpsPort, size: 0, count: VALIDATIONS, chain: `bench-chain-${chain}.pem` } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
 const selected = only === "probe" // a diagnostic: what each part of a request keeps live (see BENCH_VERBOSE)
   ? [{ key: "probe/http", job: { client: "ours", workload: "probe", secure: false, port: httpPort, size: 64 * KB, count: 1 } as Job },
     { key: "probe/https", job: { client: "ours", workload: "probe", secure: true, port: httpsPort, size: 64 * KB, count: 1 } as Job }]
-  : only ? jobs.filter((j) => j.key.includes(only)) : jobs;
+  : only ? jobs.filter((j) => only.split(",").some((part) => j.key.includes(part))) : jobs;
 
 const collected = new Map<string, Measure[]>();
 const failures: string[] = [];
@@ -349,7 +375,7 @@ try {
       loads.push(loadavg()[0]);
       try {
         const measure = await runJob(built, job);
-        const expected = job.workload === "seq" ? job.size * job.count : job.workload === "idle" ? 0 : job.size;
+        const expected = job.workload === "seq" ? job.size * job.count : job.workload === "idle" ? 0 : job.workload === "validate" ? (job.chain!.includes("normal") ? job.count : 0) : job.size;
         if (job.workload !== "idle" && measure.bytes !== expected)
           throw new Error(`received ${measure.bytes} body bytes, expected ${expected}`);
         collected.set(key, [...(collected.get(key) ?? []), measure]);
@@ -401,6 +427,14 @@ if (!only) {
     target(`(b) ${scheme}, onBody: CPU per MB of body ours/raw drain`, ratio(perMB(scheme, "ours-onbody"), perMB(scheme, "raw")), 1.15);
   }
   target("bytecode: core client / SDK http module", ratio(coreBytes, sdkHttp), 1.0);
+}
+if (["validate/handshake", "validate/normal", "validate/lookalike"].every((key) => collected.has(key))) {
+  // a handshake with the look-alike chain costs one normal handshake plus what its validation costs beyond a normal chain's
+  const handshake = m("validate/handshake").cpuMs;
+  const extra = (m("validate/lookalike").cpuMs - m("validate/normal").cpuMs) / VALIDATIONS;
+  target("look-alike issuers filling a 16 KB record: CPU of a verified handshake / a normal one", ratio(handshake + extra, handshake), 3);
+  const perValidation = (key: string) => +(m(key).cpuMs / VALIDATIONS).toFixed(1);
+  console.log(`  one full handshake with a GET ${handshake.toFixed(1)} ms; validation alone, per chain: normal ${perValidation("validate/normal")} ms, look-alikes ${perValidation("validate/lookalike")} ms of CPU`);
 }
 
 const summary = {

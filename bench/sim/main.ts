@@ -17,12 +17,16 @@ import { Connection } from "http/connection";
 import { ResponseParser } from "http/parser";
 import { URL } from "url";
 import { secureOptions } from "http/tls-options";
+import { loadPemCertificates } from "tls/certificates";
+import { TlsError, validateServerChain } from "tls/validate";
 
 interface Job {
   /** "ours" (for await) | "ours-onbody" (the onBody option) | "sdk" | "raw" */
   client: string;
   /** "seq": `count` sequential GETs of `size` bytes; "get": one GET of `size` bytes; budget: see below. */
-  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate";
+  /** validate: the resource holding the chain a server would send (leaf first). */
+  chain?: string;
   secure: boolean;
   port: number;
   size: number;
@@ -232,6 +236,26 @@ function rawGet(job: Job, size: number): Promise<number> {
   });
 }
 
+/** Validates the chain in `job.chain` `job.count` times against bench-ca.pem, as a handshake would: the count of validations that passed. */
+function validate(job: Job): number {
+  const chain = loadPemCertificates(job.chain!);
+  const anchors = loadPemCertificates("bench-ca.pem");
+  let passed = 0;
+  for (let i = 0; i < job.count; i++) {
+    try {
+      validateServerChain(chain, { anchors, serverName: host, now: Date.now(), notBefore: 0 });
+      passed++;
+    }
+    catch (error) {
+      if (!(error instanceof TlsError))
+        throw error;
+      if (i === 0)
+        trace(`BENCH validate ${job.chain}: ${error.message}\n`);
+    }
+  }
+  return passed;
+}
+
 async function run(job: Job, client: HttpClient): Promise<number> {
   let total = 0;
   const count = job.workload === "seq" ? job.count : 1;
@@ -412,6 +436,8 @@ async function main(): Promise<void> {
   try {
     if (job.workload === "idle") // the simulator doing nothing for `size` ms: its polling costs CPU too
       await new Promise((resolve) => Timer.set(resolve, job.size));
+    else if (job.workload === "validate")
+      bytes = validate(job);
     else if (job.workload.startsWith("budget")) {
       firstBody = true;
       bytes = await oursGet(client, job, job.size);

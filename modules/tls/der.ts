@@ -128,7 +128,7 @@ function readTime(reader: Reader): number {
 }
 
 export type PublicKey =
-  | { type: "rsa"; bits: number }
+  | { type: "rsa"; bits: number; exponentBits: number }
   | { type: "ec"; curve: string }
   | { type: "other"; algorithm: string };
 
@@ -203,6 +203,17 @@ const CURVE_OIDS: Record<string, string> = {
   "1.2.840.10045.3.1.1": "P-192",
 };
 
+/** The bit length of a non-negative INTEGER. */
+function bitLength(bytes: Uint8Array, integer: Tlv): number {
+  let start = integer.start;
+  while (start < integer.end && bytes[start] === 0)
+    start++;
+  let size = (integer.end - start) * 8;
+  for (let top = bytes[start]; size > 0 && !(top & 0x80); top <<= 1)
+    size--;
+  return size;
+}
+
 function readPublicKey(bytes: Uint8Array, spki: Tlv): PublicKey {
   const reader = new Reader(bytes, spki.start, spki.end);
   const algorithm = reader.enter(0x30);
@@ -214,10 +225,7 @@ function readPublicKey(bytes: Uint8Array, spki: Tlv): PublicKey {
     let start = modulus.start;
     while (start < modulus.end && bytes[start] === 0)
       start++;
-    let size = (modulus.end - start) * 8;
-    for (let top = bytes[start]; size > 0 && !(top & 0x80); top <<= 1)
-      size--;
-    return { type: "rsa", bits: size };
+    return { type: "rsa", bits: bitLength(bytes, modulus), exponentBits: bitLength(bytes, rsa.next(0x02)) };
   }
   if (oid === "1.2.840.10045.2.1") {
     const curve = algorithm.peek() === 0x06 ? readOid(algorithm) : "explicit parameters";

@@ -9,6 +9,8 @@ import { cnKind, formatIp } from "tls/names";
 export type Role = "the server's certificate" | "intermediate" | "trust anchor";
 
 const MIN_RSA_BITS = 2048;
+/** Above this a signature check costs the device too much to be spent on a candidate (docs/security.md: the bound). */
+const MAX_RSA_BITS = 4096;
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 const ANY_PURPOSE = "2.5.29.37.0";
 const KEY_CERT_SIGN = 1 << 5;
@@ -56,11 +58,15 @@ export function checkDates(certificate: Certificate, now: number, role: Role): v
     throw new TlsError("ERR_TLS_EXPIRED", `${role} ${label(certificate)} expired ${new Date(certificate.notAfter).toISOString()}`);
 }
 
-/** Keys the device can verify with and the baseline allows: RSA of 2048 bits or more in whole bytes, P-256, P-384. */
+/** Keys the device can verify with and the baseline allows: RSA of 2048 to 4096 bits in whole bytes with an exponent under 2^32, P-256, P-384. */
 export function checkKey(certificate: Certificate, role: Role): void {
   const key = certificate.key;
   if (key.type === "rsa" && key.bits < MIN_RSA_BITS)
     throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a ${key.bits}-bit RSA key (at least ${MIN_RSA_BITS} required)`);
+  if (key.type === "rsa" && key.bits > MAX_RSA_BITS)
+    throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a ${key.bits}-bit RSA key (at most ${MAX_RSA_BITS}: larger ones cost the device too much to verify)`);
+  if (key.type === "rsa" && (key.exponentBits < 2 || key.exponentBits > 32))
+    throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has an RSA public exponent of ${key.exponentBits} bits (2 to 32 accepted)`);
   if (key.type === "rsa" && key.bits % 8)
     throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a ${key.bits}-bit RSA key (not a whole number of bytes)`);
   if (key.type === "ec" && key.curve !== "P-256" && key.curve !== "P-384")

@@ -49,7 +49,7 @@ export const MAX_INTERMEDIATES = 6;
 /** The most certificates below the trust anchor, self-issued ones included. */
 export const MAX_PATH = 10;
 /** Signature checks one validation may spend: see docs/security.md for the measurement behind it. */
-export const MAX_SIGNATURES = 8;
+export const MAX_SIGNATURES = 6;
 /** Issuer candidates one validation may consider. */
 export const MAX_CANDIDATES = 64;
 /** Name-constraint comparisons one validation may spend. */

@@ -101,6 +101,24 @@ export const validateCases: TestCase[] = [
     },
   },
   {
+    name: "tls/validate: when the first issuer whose signature verifies leads to no trusted root, the search backtracks to the one that does",
+    async run() {
+      const spent = { signatures: 0, candidates: 0 };
+      const path = validateServerChain(loadPemCertificates("zoo-chain-backtrack.pem"), options({ spent }));
+      equal(path.map((c) => describeName(c.subject)).join(" < "), "localhost < netkit test intermediate < netkit test root", "path");
+      equal(path[1].issuer.length, path[2].subject.length, "the intermediate on the path is the one the trusted root issued");
+      equal(spent.signatures, 3, "signature checks: the leaf by each copy of the intermediate, the genuine copy by the root");
+    },
+  },
+  {
+    name: "tls/validate: a name-constrained CA's leaf inside its permitted subtree validates; one in its excluded subtree is ERR_TLS_UNTRUSTED naming the constraint",
+    async run() {
+      validateServerChain(loadPemCertificates("zoo-chain-constrained.pem"), options({ serverName: "a.localhost" }));
+      const error = refused(() => validateServerChain(loadPemCertificates("zoo-chain-excluded.pem"), options({ serverName: "bad.localhost" })), "ERR_TLS_UNTRUSTED");
+      assert(error.message.includes("exclude \"bad.localhost\""), error.message);
+    },
+  },
+  {
     name: "tls/validate: a CA whose keyUsage lacks keyCertSign cannot issue: ERR_TLS_UNTRUSTED",
     async run() {
       const error = refused(() => validateServerChain(loadPemCertificates("zoo-chain-no-certsign.pem"), options()), "ERR_TLS_UNTRUSTED");

@@ -44,6 +44,26 @@ export interface IssueOptions {
   criticalExtension?: string;
   /** The subject's key pair, instead of a new one. */
   keys?: CryptoKeyPair;
+  /** The subjectKeyIdentifier to write instead of the key's own (a look-alike of another CA). */
+  subjectKeyId?: Uint8Array;
+  /** A critical nameConstraints extension of dNSName subtrees. */
+  nameConstraints?: { permitted?: string[]; excluded?: string[] };
+}
+
+/** DER of a tag, its length and its content. */
+function tlv(tag: number, content: Uint8Array): Uint8Array {
+  const length = content.length < 0x80 ? [content.length] : content.length < 0x100 ? [0x81, content.length] : [0x82, content.length >> 8, content.length & 0xff];
+  return Uint8Array.from([tag, ...length, ...content]);
+}
+
+/** NameConstraints ::= SEQUENCE { permittedSubtrees [0], excludedSubtrees [1] } of dNSName GeneralSubtrees. */
+function nameConstraintsValue(constraints: { permitted?: string[]; excluded?: string[] }): Uint8Array {
+  const subtrees = (tag: number, names: string[]) => tlv(tag, Uint8Array.from(names.flatMap((name) => [...tlv(0x30, tlv(0x82, new TextEncoder().encode(name)))])));
+  const parts = [
+    ...(constraints.permitted?.length ? [subtrees(0xa0, constraints.permitted)] : []),
+    ...(constraints.excluded?.length ? [subtrees(0xa1, constraints.excluded)] : []),
+  ];
+  return tlv(0x30, Uint8Array.from(parts.flatMap((part) => [...part])));
 }
 
 let serial = 1;
@@ -73,10 +93,12 @@ export async function issue(options: IssueOptions): Promise<Issued> {
     new x509.KeyUsagesExtension(options.keyUsage ?? (options.ca
       ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
       : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment), true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    options.subjectKeyId ? new x509.SubjectKeyIdentifierExtension(Buffer.from(options.subjectKeyId).toString("hex")) : await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (options.issuer)
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.keys.publicKey));
+  if (options.nameConstraints)
+    extensions.push(new x509.Extension("2.5.29.30", true, nameConstraintsValue(options.nameConstraints) as Uint8Array<ArrayBuffer>));
   if (options.criticalExtension)
     extensions.push(new x509.Extension(options.criticalExtension, true, new Uint8Array([0x05, 0x00])));
   const names = [

@@ -117,6 +117,11 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
   const selfSigned = await issue({ subject: "CN=localhost (self-signed)", ...localhost });
   const clientOnly = await issue({ subject: "CN=localhost (client EKU)", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"], ...localhost });
   const device = await issue({ subject: "CN=netkit device", issuer: intermediate, extendedKeyUsage: ["1.3.6.1.5.5.7.3.2"] });
+  // the intermediate's key, cross-signed by a root nobody trusts: a first candidate that leads nowhere
+  const intermediateByStranger = await issue({ subject: "CN=netkit test intermediate", ca: true, pathLength: 0, issuer: strangerRoot, keys: intermediate.keys });
+  const constrained = await issue({ subject: "CN=netkit constrained intermediate", ca: true, issuer: root, nameConstraints: { permitted: ["localhost"], excluded: ["bad.localhost"] } });
+  const underConstrained = await issue({ subject: "CN=localhost (constrained)", issuer: constrained, dnsNames: ["localhost", "a.localhost"] });
+  const excludedByConstraint = await issue({ subject: "CN=bad.localhost (excluded)", issuer: constrained, dnsNames: ["bad.localhost"] });
   const caWithoutCertSign = await issue({ subject: "CN=netkit CA without keyCertSign", ca: true, issuer: root, keyUsage: 1 /* digitalSignature only */ });
   const underNoCertSign = await issue({ subject: "CN=localhost (under no keyCertSign)", issuer: caWithoutCertSign, ...localhost });
   const unknownCritical = await issue({ subject: "CN=localhost (unknown critical)", issuer: intermediate, criticalExtension: "1.3.6.1.4.1.55555.1", ...localhost });
@@ -221,6 +226,9 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
     "zoo-chain-ipv6.pem": bundle(ipv6, intermediate),
     "zoo-chain-no-certsign.pem": bundle(underNoCertSign, caWithoutCertSign),
     "zoo-chain-critical.pem": bundle(unknownCritical, intermediate),
+    "zoo-chain-backtrack.pem": bundle(leaf, intermediateByStranger, intermediate),
+    "zoo-chain-constrained.pem": bundle(underConstrained, constrained),
+    "zoo-chain-excluded.pem": bundle(excludedByConstraint, constrained),
     "zoo-e3.pem": bundle(e3Root),
     "zoo-e3-genuine.bin": sign("sha256", Buffer.from(E3_MESSAGE), e3.privateKey),
     "zoo-e3-forged.bin": forgeE3(E3_MESSAGE, 256),
