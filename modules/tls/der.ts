@@ -370,21 +370,29 @@ function sameRange(bytes: Uint8Array, a: Tlv, b: Tlv): boolean {
   return a.end - a.head === b.end - b.head && sameBytes(bytes.subarray(a.head, a.end), bytes.subarray(b.head, b.end));
 }
 
-/** The commonName values of a Name (its content octets). */
-export function commonNames(name: Uint8Array): string[] {
-  const names: string[] = [];
+/** The values of one attribute type (an OID) in a Name's content octets, in order. */
+function nameAttributes(name: Uint8Array, type: string): string[] {
+  const values: string[] = [];
   const reader = new Reader(name);
   while (reader.more) {
     const set = reader.enter(0x31);
     while (set.more) {
       const pair = set.enter(0x30);
-      const type = readOid(pair);
+      const oid = readOid(pair);
       const value = pair.next();
-      if (type === "2.5.4.3")
-        names.push(text(name, value.start, value.end));
+      if (oid === type)
+        values.push(text(name, value.start, value.end));
     }
   }
-  return names;
+  return values;
+}
+
+const COMMON_NAME = "2.5.4.3";
+const ORGANIZATION = "2.5.4.10";
+
+/** The commonName values of a Name (its content octets). */
+export function commonNames(name: Uint8Array): string[] {
+  return nameAttributes(name, COMMON_NAME);
 }
 
 /** Parses a DER certificate. Throws DerError when it is not one. */
@@ -449,19 +457,5 @@ export function parseCertificate(input: ArrayBuffer | Uint8Array): Certificate {
 
 /** A readable form of a Name: its CN, else its O, else "(unnamed)". */
 export function describeName(name: Uint8Array): string {
-  const reader = new Reader(name);
-  let organization = "";
-  while (reader.more) {
-    const set = reader.enter(0x31);
-    while (set.more) {
-      const pair = set.enter(0x30);
-      const type = readOid(pair);
-      const value = pair.next();
-      if (type === "2.5.4.3")
-        return text(name, value.start, value.end);
-      if (type === "2.5.4.10")
-        organization = text(name, value.start, value.end);
-    }
-  }
-  return organization || "(unnamed)";
+  return nameAttributes(name, COMMON_NAME)[0] ?? nameAttributes(name, ORGANIZATION).pop() ?? "(unnamed)";
 }

@@ -1,7 +1,7 @@
 // What a certificate must be to stand where it stands on a server's path: RFC 5280's profile and the CA/Browser
 // Forum baseline as x509-limbo and webpki apply them (docs/security.md lists each rule and the suite's cases).
 // Plain functions of one certificate and its role; the path search (tls/validate) decides when to call them.
-import { describeName } from "tls/der";
+import { describeName, sameBytes } from "tls/der";
 import type { Certificate } from "tls/der";
 import { TlsError } from "tls/error";
 import { cnKind, formatIp } from "tls/names";
@@ -34,19 +34,9 @@ function untrusted(role: Role, certificate: Certificate, reason: string): never 
   throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(certificate)} ${reason}`);
 }
 
-export function sameName(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length)
-    return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i])
-      return false;
-  }
-  return true;
-}
-
 /** Issuer and subject are the same name (RFC 5280 6.1: such a certificate does not count as a CA on the path). */
 export function selfIssued(certificate: Certificate): boolean {
-  return sameName(certificate.issuer, certificate.subject);
+  return sameBytes(certificate.issuer, certificate.subject);
 }
 
 /** Validity at `now`, compared at the certificate's own granularity (whole seconds). */
@@ -146,7 +136,7 @@ export function checkProfile(certificate: Certificate, role: Role): void {
       untrusted(role, certificate, "has an authorityKeyIdentifier without a keyIdentifier");
     if (certificate.authorityKeyIdNamesIssuer)
       untrusted(role, certificate, "has an authorityKeyIdentifier naming an issuer or serial number, which a root must not");
-    if (selfIssued(certificate) && !sameName(certificate.authorityKeyId, certificate.subjectKeyId))
+    if (selfIssued(certificate) && !sameBytes(certificate.authorityKeyId, certificate.subjectKeyId))
       untrusted(role, certificate, "is self-signed, yet its authorityKeyIdentifier differs from its subjectKeyIdentifier");
   }
 }
