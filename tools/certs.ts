@@ -43,6 +43,8 @@ options:
 exit codes: 0 ok (warnings included), 1 failure, 2 usage error`;
 
 class UsageError extends Error {}
+/** A failure to report in one line (exit 1), without a stack. */
+class Refusal extends Error {}
 
 // ---------------------------------------------------------------------------------------------------
 // Certificates
@@ -548,11 +550,11 @@ async function deviceCa(caDir: string, out: Out): Promise<{ ca: Issued; file: st
   const file = path.join(caDir, "netkit-ca.pem");
   const keyFile = path.join(caDir, "netkit-ca-key.pem");
   if (existsSync(file) !== existsSync(keyFile))
-    throw new Error(`${caDir} holds only one of netkit-ca.pem and netkit-ca-key.pem: restore the other, or remove both to make a new CA (devices issued by the old one then need new certificates)`);
+    throw new Refusal(`${caDir} holds only one of netkit-ca.pem and netkit-ca-key.pem: restore the other, or remove both to make a new CA (devices issued by the old one then need new certificates)`);
   if (existsSync(file)) {
     const ca = await loadIssuer(readFileSync(file, "utf8"), readFileSync(keyFile, "utf8"));
     if (ca.certificate.notAfter.getTime() < Date.now())
-      throw new Error(`the CA ${file} expired on ${ca.certificate.notAfter.toISOString().slice(0, 10)}: remove ${caDir} to make a new one`);
+      throw new Refusal(`the CA ${file} expired on ${ca.certificate.notAfter.toISOString().slice(0, 10)}: remove ${caDir} to make a new one`);
     return { ca, file, created: false };
   }
   out.progress(`making a CA in ${caDir} (its key stays on this computer)…`);
@@ -672,6 +674,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`certs: ${error.message}\n\n${usage}\n`);
       return 2;
+    }
+    if (error instanceof Refusal) {
+      process.stderr.write(`certs: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`certs: ${(error as Error).stack ?? error}\n`);
     return 1;
