@@ -2,7 +2,7 @@
 // works with JavaScript off, and then reloads itself every 30 s); a script then fetches /temperature every
 // 3 s, less than the server's 5 s keep-alive idle deadline, so a browser keeps one connection (over HTTPS,
 // one handshake). The template is string constants of a preloaded module: they stay in flash, and serving
-// the page costs only its text (about 950 bytes) and its UTF-8 bytes while the response is written.
+// the page costs only its text (about 1 KB) and its UTF-8 bytes while the response is written.
 import type { TemperatureReading } from "sensors/temperature";
 
 const START = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -10,8 +10,8 @@ const START = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="
 <style>body{font:1.2em system-ui,sans-serif;text-align:center;margin:3em 1em}#v{font-size:4em;font-weight:bold}p{color:#555}</style>
 <h1>Temperature</h1><div id="v">`;
 const MIDDLE = `</div><p>read <time id="t" datetime="`;
-const END = `</time> · <span id="s">updated every 3 s</span></p>
-<script>const $=(i)=>document.getElementById(i);setInterval(async()=>{try{const a=await fetch("/temperature",{cache:"no-store"});if(!a.ok)throw Error(a.status);const r=await a.json();$("v").textContent=r.value.toFixed(1)+" \\u00b0"+r.unit;$("t").dateTime=r.time;$("t").textContent=r.time.slice(0,10)+" "+r.time.slice(11,19)+" UTC";$("s").textContent="updated every 3 s"}catch(e){$("s").textContent="no new reading ("+e.message+")"}},3000)</script>
+const END = `</time> · <span id="s"><noscript>reloads every 30 s</noscript></span></p>
+<script>const $=(i)=>document.getElementById(i);$("s").textContent="updated every 3 s";setInterval(async()=>{try{const a=await fetch("/temperature",{cache:"no-store"});if(!a.ok)throw Error(a.status);const r=await a.json();$("v").textContent=r.value.toFixed(1)+" \\u00b0"+r.unit;$("t").dateTime=r.time;$("t").textContent=r.time.slice(0,10)+" "+r.time.slice(11,19)+" UTC";$("s").textContent="updated every 3 s"}catch(e){$("s").textContent="no new reading ("+e.message+")"}},3000)</script>
 `;
 
 /** Text for HTML content and attribute values. */

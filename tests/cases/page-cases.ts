@@ -22,7 +22,8 @@ export const pageCases: TestCase[] = [
       equal(between(page, `<time id="t" datetime="`, `"`), "2026-12-01T13:20:05.123Z", "the time's datetime");
       equal(between(page, `datetime="2026-12-01T13:20:05.123Z">`, "</time>"), "2026-12-01 13:20:05 UTC", "the time shown");
       assert(page.includes(`fetch("/temperature"`), "the script refreshes from /temperature");
-      assert(page.includes(`<noscript><meta http-equiv="refresh"`), "without JavaScript it reloads itself");
+      assert(page.includes(`<noscript><meta http-equiv="refresh" content="30">`), "without JavaScript it reloads itself");
+      assert(page.includes(`<noscript>reloads every 30 s</noscript>`), "and says so");
     },
   },
   {

@@ -137,6 +137,7 @@ else {
       assert.equal(await page.locator("#v").innerText(), "21.5 °C");
       assert.match(await page.locator("#t").innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
       assert.ok(!Number.isNaN(Date.parse(await page.locator("#t").getAttribute("datetime") ?? "")));
+      assert.equal(await page.locator("#s").innerText(), "updated every 3 s");
       await page.screenshot({ path: path.join(shots, "http.png") });
       await page.close();
     });
@@ -166,6 +167,7 @@ else {
         await page.goto(`http://127.0.0.1:${httpPort}/`);
         assert.equal(await page.locator("#v").innerText(), "19.8 °C");
         assert.match(await page.locator("#t").innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+        assert.equal(await page.locator("#s").innerText(), "reloads every 30 s");
         await page.screenshot({ path: path.join(shots, "http-no-javascript.png") });
       }
       finally {
