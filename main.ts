@@ -123,7 +123,7 @@ function serve(port: number, tls?: ServerTlsOptions): HttpServer | undefined {
     return undefined;
   const scheme = tls ? "https" : "http";
   try {
-    const server = new HttpServer({ port, tls });
+    const server = new HttpServer({ port, tls, address: config.serverAddress ? String(config.serverAddress) : undefined });
     server.route("GET", "/temperature", () => ({ json: readTemperature() }));
     server.route("GET", "/", () => ({ headers: { "content-type": PAGE_TYPE }, body: temperaturePage(readTemperature()) }));
     server.listen();
@@ -136,7 +136,7 @@ function serve(port: number, tls?: ServerTlsOptions): HttpServer | undefined {
   }
 }
 
-/** config.server (HTTP) and config.secureServer (HTTPS, with the serverCertificate and serverKey resources). */
+/** config.server (HTTP) and config.secureServer (HTTPS, with the serverCertificate and serverKey resources), on config.serverAddress (default: every address). */
 function serveAll(): void {
   serve(Number(config.server ?? 0));
   serve(Number(config.secureServer ?? 0), {

@@ -84,7 +84,7 @@ async function startApp(config: Record<string, unknown>, identity: string, senso
   const app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
     env: {
       ...process.env,
-      HOST_CONFIG: JSON.stringify({ ssid: "", urls: [], ...config }),
+      HOST_CONFIG: JSON.stringify({ ssid: "", urls: [], serverAddress: "127.0.0.1", ...config }),
       HOST_RESOURCES: identity,
       HOST_MODULES: JSON.stringify({ "sensors/temperature": path.join(out, "tests/support/scripted-temperature.js") }),
       SCRIPTED_TEMPERATURE: sensorFile,
@@ -199,7 +199,7 @@ else {
     it("over HTTPS, with the device's CA trusted in the browser, the page loads and shows the reading", async () => {
       writeFileSync(sensorFile, "24.1");
       const page = await context.newPage();
-      const response = await page.goto(`https://localhost:${httpsPort}/`);
+      const response = await page.goto(`https://127.0.0.1:${httpsPort}/`);
       assert.equal(response?.status(), 200);
       const security = await response!.securityDetails();
       assert.equal(security?.protocol, "TLS 1.2");
@@ -214,7 +214,7 @@ else {
 
     it("over HTTPS, a device certificate from a CA the browser does not trust is refused", async () => {
       const page = await context.newPage();
-      await assert.rejects(page.goto(`https://localhost:${strangerPort}/`), /net::ERR_CERT_AUTHORITY_INVALID/);
+      await assert.rejects(page.goto(`https://127.0.0.1:${strangerPort}/`), /net::ERR_CERT_AUTHORITY_INVALID/);
       const failed = await screenshot(page, "https-untrusted.png"); // Chromium's warning page
       if (failed) // the refusal is what is tested; the picture of the warning is a courtesy
         console.log(`    (no screenshot of the warning page: ${failed.message.split("\n")[0]})`);
