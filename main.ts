@@ -1,7 +1,7 @@
 // The firmware app: join WiFi, set the clock, fetch each URL of config.urls and trace what happened.
-// With config.server (a port), it also serves /temperature and / over HTTP, side by side with the fetches:
-// both are event-driven, so neither waits for the other. Failures are traced with their codes and never
-// stop the app.
+// With config.server (a port), it also serves / (a page showing the reading) and /temperature over HTTP,
+// and with config.secureServer over HTTPS, side by side with the fetches: all are event-driven, so neither
+// waits for the other. Failures are traced with their codes and never stop the app.
 import config from "mc/config";
 import Net from "net";
 import { HttpError, request, type RequestOptions } from "http/client";
@@ -11,8 +11,9 @@ import { CertificateError } from "tls/certificates";
 import Timer from "timer";
 import Instrumentation from "instrumentation";
 import { describeHttpStats } from "http/stats";
-import { HttpServer } from "http/server";
+import { HttpServer, type ServerTlsOptions } from "http/server";
 import { readTemperature } from "sensors/temperature";
+import { temperaturePage, PAGE_TYPE } from "sensors/temperature-page";
 
 /** One entry of config.urls: a URL, or a URL with how to verify it. */
 type Target = string | { url: string; verify?: boolean; ca?: string };
@@ -116,23 +117,32 @@ async function fetchOne(target: Target): Promise<boolean> {
   }
 }
 
-/** Starts the server on config.server's port (0 or absent: none). Returns it, or undefined. */
-function serve(): HttpServer | undefined {
-  const port = Number(config.server ?? 0);
+/** Starts a server on `port` (0: none), HTTPS with `tls`. Returns it, or undefined. */
+function serve(port: number, tls?: ServerTlsOptions): HttpServer | undefined {
   if (!port)
     return undefined;
-  const server = new HttpServer({ port });
-  server.route("GET", "/temperature", () => ({ json: readTemperature() }));
-  server.route("GET", "/", () => ({ body: "netkit: GET /temperature\n" }));
+  const scheme = tls ? "https" : "http";
   try {
+    const server = new HttpServer({ port, tls, address: config.serverAddress ? String(config.serverAddress) : undefined });
+    server.route("GET", "/temperature", () => ({ json: readTemperature() }));
+    server.route("GET", "/", () => ({ headers: { "content-type": PAGE_TYPE }, body: temperaturePage(readTemperature()) }));
     server.listen();
-    trace(`main: serving http on port ${port}: GET /temperature\n`);
+    trace(`main: serving ${scheme} on port ${port}: GET / and /temperature\n`);
     return server;
   }
-  catch (error) {
-    trace(`main: ${describe(error)}\n`);
+  catch (error) { // a port taken, or (HTTPS) a certificate or key resource missing or unusable
+    trace(`main: not serving ${scheme} on port ${port}: ${describe(error)}\n`);
     return undefined;
   }
+}
+
+/** config.server (HTTP) and config.secureServer (HTTPS, with the serverCertificate and serverKey resources), on config.serverAddress (default: every address). */
+function serveAll(): void {
+  serve(Number(config.server ?? 0));
+  serve(Number(config.secureServer ?? 0), {
+    certificate: String(config.serverCertificate ?? "device.pem"),
+    key: String(config.serverKey ?? "device-key.pem"),
+  });
 }
 
 async function main(): Promise<void> {
@@ -143,7 +153,7 @@ async function main(): Promise<void> {
   catch (error) {
     trace(`main: no network: ${describe(error)}\n`);
   }
-  serve(); // from here on it answers requests while the fetches below go on
+  serveAll(); // from here on it answers requests while the fetches below go on
   try {
     await setTime();
   }

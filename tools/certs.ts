@@ -1,13 +1,16 @@
 // `npm run certs -- <command>`: chooses the few root certificates the device needs (`add`), checks the
-// ones in certs/ for expiry (`check`) and prints SPKI pins (`pin`). X.509 comes from Node's
-// crypto.X509Certificate (OpenSSL); the command line from node:util parseArgs. See docs/certs.md.
+// ones in certs/ for expiry (`check`), prints SPKI pins (`pin`) and issues the device's own HTTPS server
+// certificate from a small local CA (`device`). X.509 is read with Node's crypto.X509Certificate
+// (OpenSSL) and issued with @peculiar/x509 (tests/support/pki); the command line comes from node:util
+// parseArgs. See docs/certs.md.
 import tls from "node:tls";
 import net from "node:net";
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { issue, loadIssuer, type Issued } from "../tests/support/pki.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const WARN_DAYS = 90;
@@ -22,18 +25,26 @@ commands:
   check                for every PEM in the certs folder: subject, issuer, validity, days left and
                        SPKI SHA-256; warns under ${WARN_DAYS} days, fails when expired or malformed
   pin <host[:port]>    print the SPKI SHA-256 of each certificate the server presents, leaf first
+  device <ip|name>…    issue the device's HTTPS server certificate (RSA, for these IP addresses and
+                       host names) from a small local CA, made on first use: trust the CA once in your
+                       browser or system, and every device certificate it issues is trusted
 
 options:
   --dir <folder>       the certs folder (default: the project's certs/)
   --store <file.pem>   search only this trust store for roots (repeatable; default: Node's built-in
                        Mozilla root store, tls.rootCertificates)
   --timeout <ms>       connect + TLS handshake limit (default 10000)
+  --out <folder>       device: where device.pem and device-key.pem go (default: the project's identity/)
+  --ca-dir <folder>    device: the CA's folder, netkit-ca.pem and netkit-ca-key.pem (default: the
+                       project's ca/); never put it in the firmware
   --json               one JSON document on stdout, for scripts
   -h, --help           this text
 
 exit codes: 0 ok (warnings included), 1 failure, 2 usage error`;
 
 class UsageError extends Error {}
+/** A failure to report in one line (exit 1), without a stack. */
+class Refusal extends Error {}
 
 // ---------------------------------------------------------------------------------------------------
 // Certificates
@@ -511,6 +522,101 @@ async function pin(hosts: string[], options: Options, out: Out): Promise<number>
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The device's own certificate
+
+/** What the SDK's Linux socket takes in one write: the device sends its certificate in one TLS record (docs/server.md). */
+const SIMULATOR_RECORD_LIMIT = 1000;
+const CA_DAYS = 3650;
+/** The longest validity Apple's platforms accept for a TLS server certificate (398 days). */
+const DEVICE_DAYS = 397;
+
+/** A positive serial number of 16 random bytes: certificates of one CA must never share one. */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] &= 0x7f;
+  bytes[0] |= 0x01;
+  return bytes.toString("hex");
+}
+
+function isHostName(name: string): boolean {
+  return name.length <= 253 && name.split(".").every((label) => label.length > 0 && label.length <= 63
+    && /^[A-Za-z0-9-]+$/.test(label) && !label.startsWith("-") && !label.endsWith("-"));
+}
+
+interface DeviceOptions { out: string; caDir: string; json: boolean }
+
+/** The CA of ca-dir, or a new one when the folder holds none. */
+async function deviceCa(caDir: string, out: Out): Promise<{ ca: Issued; file: string; created: boolean }> {
+  const file = path.join(caDir, "netkit-ca.pem");
+  const keyFile = path.join(caDir, "netkit-ca-key.pem");
+  if (existsSync(file) !== existsSync(keyFile))
+    throw new Refusal(`${caDir} holds only one of netkit-ca.pem and netkit-ca-key.pem: restore the other, or remove both to make a new CA (devices issued by the old one then need new certificates)`);
+  if (existsSync(file)) {
+    const ca = await loadIssuer(readFileSync(file, "utf8"), readFileSync(keyFile, "utf8"));
+    if (ca.certificate.notAfter.getTime() < Date.now())
+      throw new Refusal(`the CA ${file} expired on ${ca.certificate.notAfter.toISOString().slice(0, 10)}: remove ${caDir} to make a new one`);
+    return { ca, file, created: false };
+  }
+  out.progress(`making a CA in ${caDir} (its key stays on this computer)…`);
+  const ca = await issue({ subject: "CN=netkit device CA", ca: true, pathLength: 0, serialNumber: randomSerial(), notAfter: new Date(Date.now() + CA_DAYS * DAY) });
+  mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyFile, ca.keyPem, { mode: 0o600 });
+  writeFileSync(file, ca.pem);
+  return { ca, file, created: true };
+}
+
+async function device(names: string[], options: DeviceOptions, out: Out): Promise<number> {
+  if (!names.length)
+    throw new UsageError("device needs the device's IP address or host name (one or more)");
+  const ipAddresses: string[] = [];
+  const dnsNames: string[] = [];
+  for (const name of names) {
+    if (net.isIP(name))
+      ipAddresses.push(name);
+    else if (isHostName(name))
+      dnsNames.push(name.toLowerCase());
+    else
+      throw new UsageError(`not an IP address or host name: ${name}`);
+  }
+  const { ca, file: caFile, created } = await deviceCa(options.caDir, out);
+  const leaf = await issue({
+    subject: `CN=${dnsNames[0] ?? ipAddresses[0]}`, issuer: ca, dnsNames, ipAddresses,
+    serialNumber: randomSerial(), notAfter: new Date(Date.now() + DEVICE_DAYS * DAY),
+  });
+  mkdirSync(options.out, { recursive: true });
+  const certFile = path.join(options.out, "device.pem");
+  const keyFile = path.join(options.out, "device-key.pem");
+  writeFileSync(keyFile, leaf.keyPem, { mode: 0o600 });
+  writeFileSync(certFile, leaf.pem);
+  const caInfo = certInfo(new X509Certificate(ca.pem));
+  const info = certInfo(new X509Certificate(leaf.pem));
+  const bytes = leaf.der.length;
+  const warning = bytes > SIMULATOR_RECORD_LIMIT
+    ? `the certificate is ${bytes} bytes: over ${SIMULATOR_RECORD_LIMIT}, the simulator's socket cannot send it in one write (a board can)` : undefined;
+  if (out.json) {
+    process.stdout.write(JSON.stringify({
+      command: "device", ok: true,
+      ca: { file: caFile, created, ...caInfo },
+      device: { file: certFile, keyFile, names: [...ipAddresses, ...dnsNames], bytes, ...info },
+      warnings: warning ? [warning] : [],
+    }, null, 2) + "\n");
+    return 0;
+  }
+  out.say(`${created ? "made" : "used"} the CA ${caFile}: ${caInfo.subject}, ${expiry(caInfo)}`);
+  out.say(`wrote ${certFile} (${bytes} bytes) and its key ${keyFile}`);
+  out.say(`  for ${[...ipAddresses, ...dnsNames].join(", ")}; ${expiry(info)}; SPKI SHA-256 ${info.spkiSha256}`);
+  if (warning)
+    out.say(`! ${warning}`);
+  out.say("");
+  const folder = path.relative(projectRoot, options.out);
+  const entry = folder.startsWith("..") || path.isAbsolute(folder) ? options.out : `./${folder}`;
+  out.say(`next: list the folder in the app manifest's resources ("${entry}/*"), build with`);
+  out.say(`secureServer=443, and trust ${caFile} once in your browser or system (docs/certs.md).`);
+  out.say(`The device's key goes into its firmware; the CA's key never does.`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -522,6 +628,8 @@ export async function main(argv: string[]): Promise<number> {
         dir: { type: "string" },
         store: { type: "string", multiple: true },
         timeout: { type: "string" },
+        out: { type: "string" },
+        "ca-dir": { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -554,6 +662,11 @@ export async function main(argv: string[]): Promise<number> {
           throw new UsageError(`check takes no arguments (got ${rest.join(" ")})`);
         return await check(options, out);
       case "pin": return await pin(rest, options, out);
+      case "device": return await device(rest, {
+        out: path.resolve(values.out ?? path.join(projectRoot, "identity")),
+        caDir: path.resolve(values["ca-dir"] ?? path.join(projectRoot, "ca")),
+        json: values.json,
+      }, out);
       case undefined: throw new UsageError("no command");
       default: throw new UsageError(`unknown command: ${command}`);
     }
@@ -561,6 +674,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`certs: ${error.message}\n\n${usage}\n`);
       return 2;
+    }
+    if (error instanceof Refusal) {
+      process.stderr.write(`certs: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`certs: ${(error as Error).stack ?? error}\n`);
     return 1;

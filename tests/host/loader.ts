@@ -61,6 +61,10 @@ function manifestModules(): Map<string, string> {
 }
 
 const ours = manifestModules();
+// $HOST_MODULES: {"specifier": "compiled file"} in place of ours, as a board's manifest maps its own module
+// under one of our specifiers (tests use it to give the app a sensor they set).
+for (const [specifier, file] of Object.entries(JSON.parse(process.env.HOST_MODULES ?? "{}") as Record<string, string>))
+  ours.set(specifier, pathToFileURL(path.resolve(file)).href);
 
 export function moduleURL(specifier: string): string | undefined {
   const builtin = builtins[specifier];

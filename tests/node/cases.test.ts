@@ -10,6 +10,7 @@ import { validateCases } from "../cases/validate-cases.js";
 import { memoryCases } from "../cases/memory-cases.js";
 import { statsCases } from "../cases/stats-cases.js";
 import { serverCases } from "../cases/server-cases.js";
+import { pageCases } from "../cases/page-cases.js";
 import type { TestCase } from "../cases/harness.js";
 
 function register(title: string, cases: TestCase[]): void {
@@ -35,3 +36,4 @@ register("SDK built-ins: timer, Resource, config, data modules (shared cases)", 
 register("HTTP client counters (shared cases)", statsCases);
 register("Memory of a plain GET, a verified HTTPS GET and keep-alive reuse (shared cases)", memoryCases);
 register("HTTP server on the SDK's Listener (shared cases)", serverCases);
+register("The temperature page of GET / (shared cases)", pageCases);

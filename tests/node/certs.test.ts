@@ -5,7 +5,7 @@ import tls from "node:tls";
 import net from "node:net";
 import { execFile } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync, renameSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -281,6 +281,53 @@ describe("certs command", function () {
       const result = await run(["pin", `127.0.0.1:${port}`]);
       assert.equal(result.code, 1);
       assert.match(result.stdout, /unreachable/);
+    });
+  });
+
+  describe("device", () => {
+    it("makes a CA on first use and issues an RSA server certificate for the device's addresses, which the CA verifies", async () => {
+      const out = path.join(dir, "identity");
+      const caDir = path.join(dir, "ca");
+      const result = await run(["device", "192.168.1.42", "Sensor.local", "--out", out, "--ca-dir", caDir, "--json"]);
+      assert.equal(result.code, 0, result.stderr);
+      const report = json(result);
+      assert.equal(report.ca.created, true);
+      assert.equal(report.ca.subject, "CN=netkit device CA");
+      const ca = new X509Certificate(readFileSync(path.join(caDir, "netkit-ca.pem")));
+      const device = new X509Certificate(readFileSync(path.join(out, "device.pem")));
+      assert.ok(ca.ca && !device.ca);
+      assert.ok(device.checkIssued(ca) && device.verify(ca.publicKey), "issued and signed by the CA");
+      assert.equal(device.publicKey.asymmetricKeyType, "rsa", "the SDK's TLS server needs RSA");
+      assert.equal(device.subjectAltName, "DNS:sensor.local, IP Address:192.168.1.42");
+      assert.ok(device.checkIP("192.168.1.42") && device.checkHost("sensor.local"));
+      assert.ok(report.device.bytes < 1000, `${report.device.bytes} bytes: the simulator sends the certificate in one write of at most 1 KB`);
+      assert.ok(new Date(device.validTo).getTime() - Date.now() <= 398 * DAY);
+      for (const key of [path.join(caDir, "netkit-ca-key.pem"), path.join(out, "device-key.pem")])
+        assert.equal(statSync(key).mode & 0o077, 0, `${key} is readable by its owner only`);
+    });
+
+    it("issues every later certificate from the same CA, with a new serial number and key", async () => {
+      const caDir = path.join(dir, "ca");
+      const first = json(await run(["device", "10.0.0.5", "--out", path.join(dir, "a"), "--ca-dir", caDir, "--json"]));
+      const second = json(await run(["device", "10.0.0.6", "--out", path.join(dir, "b"), "--ca-dir", caDir, "--json"]));
+      assert.equal(second.ca.created, false);
+      assert.equal(second.ca.sha256, first.ca.sha256);
+      const a = new X509Certificate(readFileSync(path.join(dir, "a", "device.pem")));
+      const b = new X509Certificate(readFileSync(path.join(dir, "b", "device.pem")));
+      assert.notEqual(a.serialNumber, b.serialNumber);
+      const spki = (cert: X509Certificate) => cert.publicKey.export({ type: "spki", format: "der" }).toString("hex");
+      assert.notEqual(spki(a), spki(b));
+    });
+
+    it("prints no private key, and refuses what is neither an IP address nor a host name (exit 2)", async () => {
+      const result = await run(["device", "127.0.0.1", "--out", path.join(dir, "identity"), "--ca-dir", path.join(dir, "ca")]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout + result.stderr, /PRIVATE KEY/);
+      assert.match(result.stdout, /wrote .*device\.pem \(\d+ bytes\) and its key .*device-key\.pem/);
+      for (const args of [["device"], ["device", "not a name"], ["device", "bad_name.local"]]) {
+        const refused = await run([...args, "--out", path.join(dir, "x"), "--ca-dir", path.join(dir, "ca")]);
+        assert.equal(refused.code, 2, `${args.join(" ")}: ${refused.stderr}`);
+      }
     });
   });
 

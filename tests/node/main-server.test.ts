@@ -88,6 +88,8 @@ describe("main.ts serving beside its fetches (config.server)", function () {
     for (let i = 0; i < 100 && !output.includes("main: done"); i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     assert.match(output, /main: done: 1 of 1 fetched, 0 failed/, output);
-    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200, "still serving after the fetches");
+    const page = await get(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200, "still serving after the fetches");
+    assert.match(page.body, /<div id="v">\d+\.\d °C<\/div>/, "the page of GET / shows the reading (tests/node/browser.test.ts loads it in Chromium)");
   });
 });

@@ -11,5 +11,6 @@ import { tlsCases, pinCases } from "testing/tls-cases";
 import { validateCases } from "testing/validate-cases";
 import { statsCases } from "testing/stats-cases";
 import { serverCases } from "testing/server-cases";
+import { pageCases } from "testing/page-cases";
 
-runCases([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...statsCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases, ...serverCases]);
+runCases([...socketCases, ...sdkCases, ...networkCases, ...parserCases, ...clientCases, ...statsCases, ...certificateCases, ...tlsCases, ...pinCases, ...validateCases, ...serverCases, ...pageCases]);

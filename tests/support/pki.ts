@@ -44,6 +44,8 @@ export interface IssueOptions {
   criticalExtension?: string;
   /** The subject's key pair, instead of a new one. */
   keys?: CryptoKeyPair;
+  /** Serial number, hex. Default: 01, 02, … in this process (a CA that outlives it needs its own: random). */
+  serialNumber?: string;
   /** The subjectKeyIdentifier to write instead of the key's own (a look-alike of another CA). */
   subjectKeyId?: Uint8Array;
   /** A critical nameConstraints extension of dNSName subtrees. */
@@ -113,7 +115,7 @@ export async function issue(options: IssueOptions): Promise<Issued> {
   const signer = await withHash(options.forgeWith ?? (options.issuer ?? { keys }).keys, options.hash ?? "SHA-256");
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: (serial++).toString(16).padStart(2, "0"),
+    serialNumber: options.serialNumber ?? (serial++).toString(16).padStart(2, "0"),
     subject: options.subject,
     issuer: options.issuer ? options.issuer.certificate.subject : options.subject,
     notBefore: options.notBefore ?? new Date(now - DAY),
@@ -172,4 +174,13 @@ export async function createTestPki(): Promise<TestPki> {
   const strangerRoot = await issue({ subject: "CN=netkit stranger root", ca: true });
   const strangerLeaf = await issue({ subject: "CN=localhost", issuer: strangerRoot, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
   return { root, intermediate, leaf, strangerRoot, strangerLeaf };
+}
+
+/** A CA kept in files (its certificate and PKCS#8 key, PEM; RSA, SHA-256), to issue with. */
+export async function loadIssuer(certificatePem: string, keyPem: string): Promise<Issued> {
+  const certificate = new x509.X509Certificate(certificatePem);
+  const pkcs8 = x509.PemConverter.decodeFirst(keyPem);
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", pkcs8, rsa, true, ["sign"]);
+  const publicKey = await certificate.publicKey.export(rsa, ["verify"], webcrypto as unknown as Crypto);
+  return { certificate, keys: { privateKey, publicKey }, pem: certificate.toString("pem") + "\n", der: new Uint8Array(certificate.rawData), keyPem };
 }
