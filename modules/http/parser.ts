@@ -524,11 +524,13 @@ export class ResponseParser {
         lf = -1;
       const stop = lf < 0 ? srcEnd : lf + 1;
       const total = stop - at;
+      // The prefix check comes before the size check, whatever bytes have arrived: a line that is not a
+      // status line is ERR_INVALID_RESPONSE however long it is and wherever the input is split.
+      if (this.#state === HEAD && !this.#haveStatus)
+        this.#checkStatusPrefix(src, at, lf < 0 ? total : lf - at);
       if (total > this.#max + 2 - this.#count)
         throw this.#tooLarge();
       if (lf < 0) {
-        if (this.#state === HEAD && !this.#haveStatus)
-          this.#checkStatusPrefix(src, at, total);
         if (src === bytes)
           this.#keepHead(bytes, base, srcEnd);
         return -1;
@@ -670,13 +672,14 @@ export class ResponseParser {
       const list = listTokens(codings);
       if (list.length === 0)
         throw invalid("Transfer-Encoding without a transfer coding");
-      for (let i = 0; i < list.length; i++) {
-        if (list[i] !== "chunked")
-          throw invalid(`unsupported transfer coding "${list[i]}"`);
-        if (i !== list.length - 1)
-          throw invalid("transfer coding chunked applied more than once");
+      if (list[list.length - 1] !== "chunked")
+        bodyKind = "close"; // RFC 9112 §6.3 (4): chunked is not the final coding: read until the server closes
+      else {
+        const before = list.slice(0, -1);
+        if (before.length) // a coding applied before chunked: not one we decode (or chunked twice, RFC 9112 §6.1)
+          throw invalid(before.includes("chunked") ? "transfer coding chunked applied more than once" : `unsupported transfer coding "${before[0]}"`);
+        bodyKind = "chunked";
       }
-      bodyKind = "chunked";
     }
     else if (lengths.length) {
       contentLength = parseContentLength(lengths);
@@ -745,14 +748,65 @@ export class ResponseParser {
       while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
       if (i === end || src[i] !== SEMICOLON)
         throw invalid("chunk size is not a hex number");
-      for (i++; i < end; i++) {
-        const c = src[i];
-        if ((c < SP && c !== HTAB) || c === 127)
-          throw invalid(controlReason(c, "chunk extension"));
-      }
+      checkChunkExtensions(src, i, end);
     }
     return size;
   }
+}
+
+function skipBWS(src: Uint8Array, i: number, end: number): number {
+  while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
+  return i;
+}
+
+/**
+ * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), the name a
+ * token, the value a token or a quoted-string. src[i] is the first ";"; src[end] the line ending.
+ */
+function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
+  while (i < end) {
+    if (src[i] !== SEMICOLON)
+      throw invalid(extensionReason(src[i], "chunk extension"));
+    i = skipBWS(src, i + 1, end);
+    const name = i;
+    while (i < end && TOKEN[src[i]]) i++;
+    if (i === name)
+      throw invalid(i === end ? "empty chunk extension name" : extensionReason(src[i], "chunk extension name"));
+    i = skipBWS(src, i, end);
+    if (i === end || src[i] !== 61 /* = */)
+      continue;
+    i = skipBWS(src, i + 1, end);
+    if (i < end && src[i] === 34 /* " */) {
+      for (i++; ; i++) {
+        if (i === end)
+          throw invalid("unterminated quoted string in a chunk extension");
+        const c = src[i];
+        if (c === 34)
+          break;
+        if (c === 92 /* \ */) {
+          if (++i === end)
+            throw invalid("unterminated quoted string in a chunk extension");
+          const q = src[i];
+          if ((q < SP && q !== HTAB) || q === 127)
+            throw invalid(controlReason(q, "chunk extension value"));
+        }
+        else if ((c < SP && c !== HTAB) || c === 127)
+          throw invalid(controlReason(c, "chunk extension value"));
+      }
+      i = skipBWS(src, i + 1, end);
+    }
+    else {
+      const value = i;
+      while (i < end && TOKEN[src[i]]) i++;
+      if (i === value)
+        throw invalid(i === end ? "empty chunk extension value" : extensionReason(src[i], "chunk extension value"));
+      i = skipBWS(src, i, end);
+    }
+  }
+}
+
+function extensionReason(c: number, where: string): string {
+  return (c < SP && c !== HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
 }
 
 /** The one value of Content-Length fields: every element 1*DIGIT (at most 15) and all equal. */

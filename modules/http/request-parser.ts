@@ -90,6 +90,7 @@ export class RequestParser {
   #started = false;
   #part: Uint8Array | undefined;
   #partLen = 0;
+  #methodDone = false; // the request line's method has been checked (its SP has arrived)
   #count = 0;
   #head: IncomingHead | undefined;
   #fields: [string, string][] = [];
@@ -114,6 +115,7 @@ export class RequestParser {
     this.#error = undefined;
     this.#started = false;
     this.#partLen = 0;
+    this.#methodDone = false;
     this.#count = 0;
     this.#head = undefined;
     this.#fields = [];
@@ -180,15 +182,18 @@ export class RequestParser {
         return pos;
       const lf = bytes.indexOf(LF, pos);
       const stop = lf < 0 ? length : lf + 1;
+      // The method check comes before the size check, on whatever bytes have arrived: the answer (400
+      // rather than 414) does not depend on how the input is split.
+      if (this.#head === undefined && !this.#methodDone)
+        this.#checkMethod(bytes, pos, lf < 0 ? length : lf);
       const total = this.#partLen + stop - pos;
       if (total > this.#maxHead + 2 - this.#count)
         throw this.#tooLarge();
       if (lf < 0) {
         this.#keep(bytes, pos, stop);
-        if (!this.#head && this.#fields.length === 0)
-          this.#checkMethod(this.#part!, 0, this.#partLen);
         return length;
       }
+      this.#methodDone = false; // the next line starts
       let src = bytes;
       let start = pos;
       let end = lf;
@@ -229,13 +234,20 @@ export class RequestParser {
       : rejection(431, `request head exceeds ${this.#maxHead} bytes`);
   }
 
-  /** Rejects early a request line whose method holds a byte no method can (a TLS ClientHello, binary). */
+  /**
+   * Rejects early a request line whose method holds a byte no method can (a TLS ClientHello, binary):
+   * src[start, end) continues the line after the #partLen bytes already checked. A CR is allowed only as
+   * the line's first byte (an empty line before the request line).
+   */
   #checkMethod(src: Uint8Array, start: number, end: number): void {
+    const offset = this.#partLen - start;
     for (let i = start; i < end; i++) {
       const c = src[i];
-      if (c === SP)
+      if (c === SP) {
+        this.#methodDone = true;
         return;
-      if (TOKEN[c] === 0 && !(c === CR && i === end - 1))
+      }
+      if (TOKEN[c] === 0 && !(c === CR && i + offset === 0))
         throw rejection(400, `malformed request line (byte 0x${c.toString(16).padStart(2, "0")} in the method)`);
     }
   }
@@ -316,8 +328,14 @@ export class RequestParser {
       if (lengths.length) // a smuggling vector (RFC 9112 §6.1): refused rather than guessed
         throw rejection(400, "both Transfer-Encoding and Content-Length");
       const list = listTokens(codings);
-      if (list.length !== 1 || list[0] !== "chunked")
-        throw rejection(list.includes("chunked") || list.length === 0 ? 400 : 501, `unsupported transfer coding ${JSON.stringify(codings.join(", "))}`);
+      if (list.length === 0 || list[list.length - 1] !== "chunked") // RFC 9112 §6.3 (4): MUST answer 400
+        throw rejection(400, `chunked is not the final transfer coding in ${JSON.stringify(codings.join(", "))}`);
+      if (list.length > 1) { // chunked twice (RFC 9112 §6.1), or a coding we do not decode (RFC 9112 §6.1: 501)
+        const before = list.slice(0, -1);
+        throw before.includes("chunked")
+          ? rejection(400, "transfer coding chunked applied more than once")
+          : rejection(501, `unsupported transfer coding ${JSON.stringify(before[0])}`);
+      }
       head.bodyKind = "chunked";
     }
     else if (lengths.length) {

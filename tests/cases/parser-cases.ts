@@ -169,9 +169,16 @@ const rejections: [string, string, string][] = [
   ["an empty Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a 16-digit Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["Content-Length together with Transfer-Encoding", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding gzip (no decompression)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding \"chunked, gzip\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding \"gzip, chunked\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["Transfer-Encoding \"gzip, chunked\" (no decompression)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["Transfer-Encoding \"chunked, chunked\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension without a name", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension name that is not a token", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a b\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension with an empty value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension value with a separator", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b/c\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["an unterminated quoted chunk extension value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a control byte in a quoted chunk extension value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\u0001\"\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["9000 bytes that are not a status line (the same code for any split)", "d".repeat(9000), "ERR_INVALID_RESPONSE"],
+  ["a long line that is not a status line, with its LF", "d".repeat(9000) + "\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a non-hex chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["chunk size \"0x5\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["an empty chunk-size line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
@@ -438,6 +445,28 @@ export const parserCases: TestCase[] = [
       equal(heads[0].status, 200, "status");
       equal(body, "wikipedia", "body");
       equal(JSON.stringify(trailers), JSON.stringify([["x-t", "t"]]), "trailers");
+    },
+  },
+  {
+    name: "parser: a Transfer-Encoding whose final coding is not chunked is read until the server closes (RFC 9112 §6.3)",
+    async run() {
+      for (const input of [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, deflate\r\n\r\nWorld",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\nWorld",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nWorld",
+      ]) {
+        const { heads, body } = expectOk(input);
+        equal(heads[0].bodyKind, "close", `bodyKind of ${JSON.stringify(input)}`);
+        equal(heads[0].keepAlive, false, "keepAlive");
+        equal(body, "World", "body");
+      }
+    },
+  },
+  {
+    name: "parser: chunk extensions of token or quoted-string values are accepted (RFC 9112 §7.1.1)",
+    async run() {
+      const { body } = expectOk("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a ; b = c;d=\"q \\\" \\x;\"\r\nhi\r\n0;last\r\n\r\n");
+      equal(body, "hi", "body");
     },
   },
   {

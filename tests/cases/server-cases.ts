@@ -218,12 +218,16 @@ export const serverCases: TestCase[] = [
         "GET / HTTP/1.1\r\nHost: h\r\nbad line\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + "x".repeat(64) + "\r\n1\r\ny\r\n0\r\n\r\n",
         "GET /" + "a".repeat(300) + " HTTP/1.1\r\n\r\n",
+        "G\x01T /" + "a".repeat(300) + " HTTP/1.1", // a fuzzing find: 414 whole, 400 split after 3 bytes
+        "GE\rT /" + "a".repeat(300) + " HTTP/1.1\r\n\r\n",
       ];
       const expected = [
         "head GET /a ?x=1 1.1 none -1 keep=true [host=h;x-two=2]\ndone []\nhead POST /b ? 1.0 length 3 keep=true [content-length=3;connection=keep-alive]\ndata abc\ndone []\nhead PUT /c ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata defgh\ndone [t=1]\n",
         "refused 400 ERR_INVALID_REQUEST\n",
         "head POST / ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata " + "x".repeat(64) + "\nrefused 413 ERR_BODY_TOO_LARGE\n",
         "refused 414 ERR_HEADERS_TOO_LARGE\n",
+        "refused 400 ERR_INVALID_REQUEST\n",
+        "refused 400 ERR_INVALID_REQUEST\n",
       ];
       inputs.forEach((input, n) => {
         const bytes = ascii(input);
@@ -380,11 +384,12 @@ export const serverCases: TestCase[] = [
           ["no Host in HTTP/1.1", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"],
           ["Content-Length and Transfer-Encoding", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
           ["a non-numeric Content-Length", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3x\r\n\r\nabc"],
+          ["a final transfer coding other than chunked (RFC 9112 §6.3)", "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"],
         ];
         for (const [what, bytes] of bad)
           await status(base, [bytes], 400, what);
         await status(base, ["GET / HTTP/2.0\r\nHost: h\r\n\r\n"], 505, "HTTP/2.0");
-        await status(base, ["POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"], 501, "Transfer-Encoding gzip");
+        await status(base, ["POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"], 501, "Transfer-Encoding gzip, chunked");
         equal(server.stats.badRequests, bad.length + 2, "bad requests counted");
         const after = await status(base, [request("GET", "/")], 200, "a good request afterwards");
         equal(after.responses[0].body, "home", "body afterwards");
