@@ -524,10 +524,18 @@ export class ResponseParser {
         lf = -1;
       const stop = lf < 0 ? srcEnd : lf + 1;
       const total = stop - at;
-      // The prefix check comes before the size check, whatever bytes have arrived: a line that is not a
-      // status line is ERR_INVALID_RESPONSE however long it is and wherever the input is split.
-      if (this.#state === HEAD && !this.#haveStatus)
-        this.#checkStatusPrefix(src, at, lf < 0 ? total : lf - at);
+      // The checks on a line's first bytes come before the size check, whatever bytes have arrived: a line
+      // that is not a status line, or a folded field line, is ERR_INVALID_RESPONSE however long it is and
+      // wherever the input is split.
+      if (at < srcEnd) {
+        if (this.#state === HEAD && !this.#haveStatus) {
+          // empty lines before the status line are skipped (as a server does before a request line, RFC 9112 §2.2)
+          if (!(lf === at || (src[at] === CR && (lf === at + 1 || (lf < 0 && total === 1)))))
+            this.#checkStatusPrefix(src, at, lf < 0 ? total : lf - at);
+        }
+        else if (src[at] === SP || src[at] === HTAB)
+          throw invalid(`obsolete line folding in ${this.#state === HEAD ? "header" : "trailer"}`);
+      }
       if (total > this.#max + 2 - this.#count)
         throw this.#tooLarge();
       if (lf < 0) {
@@ -537,8 +545,12 @@ export class ResponseParser {
       }
       const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
       if (end === at) {
-        if (this.#state === HEAD && !this.#haveStatus)
-          throw invalid("empty status line");
+        if (this.#state === HEAD && !this.#haveStatus) { // an empty line before the status line: counted, skipped
+          this.#count += total;
+          if (this.#count > this.#max)
+            throw this.#tooLarge();
+          continue;
+        }
         const next = stop + from;
         if (this.#state === TRAILERS) {
           const trailers = this.#fields(src, base);

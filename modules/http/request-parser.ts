@@ -52,6 +52,7 @@ const FAILED = 3;
 const LF = 10;
 const CR = 13;
 const SP = 32;
+const HTAB = 9;
 
 export const DEFAULT_MAX_HEADER_BYTES = 4096;
 export const DEFAULT_MAX_BODY_BYTES = 16384;
@@ -184,8 +185,12 @@ export class RequestParser {
       const stop = lf < 0 ? length : lf + 1;
       // The method check comes before the size check, on whatever bytes have arrived: the answer (400
       // rather than 414) does not depend on how the input is split.
-      if (this.#head === undefined && !this.#methodDone)
-        this.#checkMethod(bytes, pos, lf < 0 ? length : lf);
+      if (this.#head === undefined) {
+        if (!this.#methodDone)
+          this.#checkMethod(bytes, pos, lf < 0 ? length : lf);
+      }
+      else if (this.#partLen === 0 && (bytes[pos] === SP || bytes[pos] === HTAB))
+        throw rejection(400, "obsolete line folding in the request head");
       const total = this.#partLen + stop - pos;
       if (total > this.#maxHead + 2 - this.#count)
         throw this.#tooLarge();
@@ -205,8 +210,11 @@ export class RequestParser {
         this.#partLen = 0;
       }
       pos = stop;
-      if (end > start && src[end - 1] === CR)
-        end--;
+      // A bare LF ends no line of a request head: a peer that reads it as part of a field would frame the
+      // request differently (a smuggling vector; RFC 9112 §2.2 only allows recognizing it).
+      if (end === start || src[end - 1] !== CR)
+        throw rejection(400, "a line of the request head ends in LF without CR");
+      end--;
       const requestLine = this.#head === undefined;
       if (end === start) {
         if (requestLine) { // RFC 9112 §2.2: empty lines before the request line are ignored (bounded)
