@@ -265,7 +265,8 @@ export class HttpServer {
   #accept(): void {
     let socket: StreamSocket;
     try {
-      socket = new Socket({ listener: this.#listener! } as never) as unknown as StreamSocket;
+      // noDelay: no Nagle delay on a response written in more than one piece (lwIP honours it; lin ignores it: docs/sdk-notes.md)
+      socket = new Socket({ listener: this.#listener!, noDelay: true } as never) as unknown as StreamSocket;
       if (this.#secure) // the handshake starts with the client's hello; message 1 when it is done
         socket = new SecureSocket({ sock: socket, secure: this.#secure }) as unknown as StreamSocket;
     }
@@ -715,9 +716,10 @@ class ServerConnection {
       headers.push(["Content-Type", type]);
     const bodiless = status < 200 || status === 204 || status === 304;
     const text = serializeResponseHead({ status, statusText: response.statusText, headers, body: bodiless ? "none" : body.length, close });
-    this.#write(text);
+    this.#out.push(utf8Bytes(text)); // head and body queued, then flushed together: one write when they fit
     if (!bodiless && head?.method !== "HEAD" && body.length)
-      this.#write(body);
+      this.#out.push(body);
+    this.#flush();
   }
 
   /** After a response: the next request (keep-alive) once it has drained, or close. */
@@ -741,18 +743,30 @@ class ServerConnection {
       return;
     try {
       while (this.#out.length) {
-        const free = socket.write();
+        let free = socket.write();
         if (free <= 0)
           return; // a writable message (3) brings us back
-        const chunk = this.#out[0];
-        if (chunk.length > free) {
-          socket.write(chunk.subarray(0, free));
-          this.#out[0] = chunk.subarray(free);
+        // As many queued pieces as fit go out in one write (the SDK's write takes several): a head and its
+        // body written apart let Nagle's algorithm hold the second until the client's delayed ACK (~40 ms).
+        const parts: Uint8Array[] = [];
+        const out = this.#out;
+        while (out.length && free > 0 && parts.length < 4) {
+          const chunk = out[0];
+          if (chunk.length > free) {
+            parts.push(chunk.subarray(0, free));
+            out[0] = chunk.subarray(free);
+            free = 0;
+          }
+          else {
+            parts.push(chunk);
+            out.shift();
+            free -= chunk.length;
+          }
         }
-        else {
-          socket.write(chunk);
-          this.#out.shift();
-        }
+        if (parts.length === 1)
+          socket.write(parts[0]);
+        else
+          socket.write(...parts);
       }
     }
     catch {
