@@ -21,6 +21,13 @@
 //   closed
 // Malformed requests get 400 (414, 431, 413, 501, 505 where those fit) and close their connection only;
 // the server goes on serving.
+//
+// Availability under slow clients (slowloris): when a waiting connection's request head is complete and
+// every slot is busy, the slot of the connection that has spent longest on an unfinished request head
+// (at least EVICT_AFTER ms) is taken back: 408 and closing (an idle kept-alive connection is closed
+// silently first), and the slot goes to a waiting connection whose head is complete. A new connection
+// that finds the queue full takes the place of the longest-waiting one whose head is still incomplete
+// (503) when that one has waited EVICT_AFTER ms; else it gets 503 itself.
 import { Listener, Socket } from "socket";
 import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
@@ -128,6 +135,9 @@ const HANDLING = 3;
 const WRITING = 4;
 const CLOSING = 5;
 const CLOSED = 6;
+
+/** How long a request head (or a wait in the queue) must have lasted before its slot (or place) may be taken back. */
+const EVICT_AFTER = 1000;
 
 
 function misuse(message: string): HttpError {
@@ -282,7 +292,7 @@ export class HttpServer {
       this.#active.add(connection);
       connection.start();
     }
-    else if (this.#waiting.length < this.#settings.queue) {
+    else if (this.#waiting.length < this.#settings.queue || this.#displace()) {
       this.#waiting.push(connection);
       connection.wait();
     }
@@ -315,7 +325,43 @@ export class HttpServer {
       this.#closing.delete(connection);
       this.#release(connection);
     },
+    ready: () => this.#reclaim(),
   };
+
+  /**
+   * A waiting connection has a complete request head: takes back the slot of an idle kept-alive
+   * connection, else of the one longest on an unfinished head (EVICT_AFTER ms at least).
+   */
+  #reclaim(): void {
+    if (this.#state === "closed")
+      return;
+    const now = Date.now();
+    let victim: ServerConnection | undefined;
+    let longest = EVICT_AFTER - 1;
+    for (const connection of this.#active) {
+      const age = connection.headAge(now);
+      if (age > longest) {
+        victim = connection;
+        longest = age;
+      }
+    }
+    victim?.evict(); // its slot goes to a waiting connection with a complete head (#release)
+  }
+
+  /** The queue is full: frees the place of the longest-waiting connection with an incomplete head, if it has waited EVICT_AFTER ms. */
+  #displace(): boolean {
+    const now = Date.now();
+    const victim = this.#waiting.find((connection) => !connection.ready && connection.waitedSince <= now - EVICT_AFTER);
+    if (!victim)
+      return false;
+    if (this.#secure) { // no 503 over TLS (a whole RSA handshake): just close
+      this.#stats.rejected++;
+      victim.destroy();
+    }
+    else
+      victim.reject(503, "the server is busy", "busy"); // #release takes it out of the queue
+    return this.#waiting.length < this.#settings.queue;
+  }
 
   /** A slot or a queue place is free again: the longest-waiting connection takes the slot. */
   #release(connection: ServerConnection): void {
@@ -324,7 +370,8 @@ export class HttpServer {
       this.#waiting.splice(at, 1);
     if (!this.#active.delete(connection))
       return;
-    const next = this.#waiting.shift();
+    const ready = this.#waiting.findIndex((waiting) => waiting.ready); // a complete head first, else the longest waiting
+    const next = this.#waiting.splice(ready < 0 ? 0 : ready, 1)[0];
     if (next && this.#state !== "closed") {
       this.#active.add(next);
       next.start();
@@ -378,6 +425,8 @@ interface ConnectionHooks {
   /** The connection stops counting against the slots and lingers; false: close it at once. */
   closing(connection: ServerConnection): boolean;
   closed(connection: ServerConnection): void;
+  /** A waiting connection's request head is complete: a slot may be taken back for it. */
+  ready(): void;
 }
 
 class ServerConnection {
@@ -398,6 +447,10 @@ class ServerConnection {
   #bodyBytes = 0;
   #served = 0;
   #keepAlive = false;
+  /** When the connection began waiting for a slot (queue), or its current request head began (slot). */
+  #since = Date.now();
+  /** While waiting: bytes of "\r\n\r\n" matched at the end of what was held; 4: a complete head is held. */
+  #matched = 0;
   /** False until a TLS handshake completes: nothing may be written before. */
   #ready: boolean;
 
@@ -442,12 +495,43 @@ class ServerConnection {
     if (this.#state === CLOSED)
       return;
     this.#state = HEAD;
+    this.#since = Date.now();
     this.#arm(this.#settings.headers, "headers");
     this.#resume();
   }
 
+  /** While waiting: a complete request head has arrived. */
+  get ready(): boolean {
+    return this.#matched === 4;
+  }
+
+  get waitedSince(): number {
+    return this.#since;
+  }
+
+  /**
+   * How long this connection has held its slot on an unfinished request head (ms); Infinity for a kept-alive
+   * connection between requests (cheapest to close); -1 when it is doing something else.
+   */
+  headAge(now: number): number {
+    if (this.#state !== HEAD)
+      return -1;
+    if (this.#parser.idle && this.#served > 0)
+      return Infinity;
+    return now - this.#since;
+  }
+
+  /** Gives the slot back: 408 to a request head under way, a silent close to an idle kept-alive connection. */
+  evict(): void {
+    if (this.#parser.idle && this.#served > 0)
+      this.destroy();
+    else
+      this.reject(408, "request head not complete, and the connection slot is needed");
+  }
+
   wait(): void {
     this.#state = WAITING;
+    this.#since = Date.now();
     this.#arm(this.#settings.queueWait, "queue");
   }
 
@@ -550,6 +634,16 @@ class ServerConnection {
     }
     this.#held.push(bytes);
     this.#heldBytes += bytes.length;
+    if (this.#state === WAITING && this.#matched < 4) {
+      let matched = this.#matched;
+      for (let i = 0; i < bytes.length && matched < 4; i++) {
+        const c = bytes[i];
+        matched = c === (matched & 1 ? 10 : 13) ? matched + 1 : c === 13 ? 1 : 0;
+      }
+      this.#matched = matched;
+      if (matched === 4)
+        this.#hooks.ready();
+    }
   }
 
   /** Parses what was held while the connection waited or answered. */
@@ -583,8 +677,10 @@ class ServerConnection {
     }
     else if (this.#state === BODY)
       this.#arm(this.#settings.idle, "idle");
-    else if (first && this.#served > 0)
+    else if (first && this.#served > 0) {
+      this.#since = Date.now();
       this.#arm(this.#settings.headers, "headers"); // a kept-alive connection's next request began
+    }
   }
 
   #onHead(head: IncomingHead): void {
