@@ -183,11 +183,14 @@ export class RequestParser {
         return pos;
       const lf = bytes.indexOf(LF, pos);
       const stop = lf < 0 ? length : lf + 1;
-      // The method check comes before the size check, on whatever bytes have arrived: the answer (400
-      // rather than 414) does not depend on how the input is split.
+      // The method check runs on the line's bytes up to the size limit, before the size check: whichever
+      // fails at the earlier byte decides (400 or 414), however the input is split.
       if (this.#head === undefined) {
-        if (!this.#methodDone)
-          this.#checkMethod(bytes, pos, lf < 0 ? length : lf);
+        if (!this.#methodDone) {
+          const room = this.#maxHead + 2 - this.#count - this.#partLen; // bytes this line may still take
+          const end = lf < 0 ? length : lf;
+          this.#checkMethod(bytes, pos, end - pos < room ? end : pos + (room > 0 ? room : 0));
+        }
       }
       else if (this.#partLen === 0 && (bytes[pos] === SP || bytes[pos] === HTAB))
         throw rejection(400, "obsolete line folding in the request head");
