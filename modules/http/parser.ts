@@ -2,7 +2,9 @@
 // split of the input. Used by the client, and by the server issue for its framing rules.
 //
 // States: head (status line and headers, buffered up to maxHeaderBytes) → body (none | length |
-// chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again.
+// chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again. Empty lines
+// before a status line are skipped too (counted against maxHeaderBytes). llhttp's response suite runs
+// against it in npm test (docs/conformance.md).
 import { utf8Text } from "./text";
 import { HttpError } from "./errors";
 

@@ -122,9 +122,14 @@ export function check(kind: Kind, input: Uint8Array, random: () => number, bytes
     const start = slowMs ? performance.now() : 0;
     whole = run(kind, input, "whole");
     if (slowMs) {
-      const took = performance.now() - start;
+      let took = performance.now() - start;
+      for (let again = 0; again < 3 && took > slowMs; again++) { // a collection or the machine's load: the fastest of four runs counts
+        const t0 = performance.now();
+        run(kind, input, "whole");
+        took = Math.min(took, performance.now() - t0);
+      }
       if (took > slowMs)
-        return { kind, what: "slow", detail: `${took.toFixed(1)} ms whole`, input };
+        return { kind, what: "slow", detail: `${took.toFixed(1)} ms whole (the fastest of four runs)`, input };
     }
     const split = cuts(random, input);
     const other = run(kind, input, split);
