@@ -195,6 +195,38 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
   return bits;
 }
 
+/**
+ * Validates an obs-fold line src[start, end) (line ending removed, first byte SP or HTAB) and appends its
+ * value's offsets to `offsets` as a field entry with colon 0. Returns the OR of the value's bytes.
+ */
+function scanContinuation(src: Uint8Array, start: number, end: number, offsets: number[], base: number): number {
+  let vs = start;
+  let ve = end;
+  while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
+  while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  let bits = 0;
+  for (let j = vs; j < ve; j++) {
+    const v = src[j];
+    if ((v < SP && v !== HTAB) || v === 127)
+      throw invalid(controlReason(v, "folded header value"));
+    bits |= v;
+  }
+  offsets.push(start - base, 0, vs - base, ve - base);
+  return bits;
+}
+
+const FRAMING = ["content-length", "transfer-encoding"];
+
+/** Whether src[start, end) is `lower` in any case (ASCII letters). */
+function isName(src: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length)
+    return false;
+  for (let i = 0; i < lower.length; i++)
+    if ((src[start + i] | 0x20) !== lower.charCodeAt(i))
+      return false;
+  return true;
+}
+
 /** Validates and decodes one field line src[start, end) (line ending removed): [lower-case name, value]. */
 export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
   const offsets: number[] = [];
@@ -536,7 +568,7 @@ export class ResponseParser {
             this.#checkStatusPrefix(src, at, lf < 0 ? total : lf - at);
         }
         else if (src[at] === SP || src[at] === HTAB)
-          throw invalid(`obsolete line folding in ${this.#state === HEAD ? "header" : "trailer"}`);
+          this.#checkFold(src, base);
       }
       if (total > this.#max + 2 - this.#count)
         throw this.#tooLarge();
@@ -582,9 +614,30 @@ export class ResponseParser {
         this.#parseStatus(src, at, end, base);
         this.#haveStatus = true;
       }
+      else if (src[at] === SP || src[at] === HTAB) // obs-fold, allowed by #checkFold
+        this.#bits |= scanContinuation(src, at, end, this.#offsets, base);
       else
         this.#bits |= scanField(src, at, end, this.#state === HEAD ? "header" : "trailer", this.#offsets, base);
     }
+  }
+
+  /**
+   * A line of the block starts with SP or HTAB (obs-fold). RFC 9112 §5.2: a user agent MUST replace it with
+   * SP. Refused when there is no field before it (§2.2), or when the folded field is Content-Length or
+   * Transfer-Encoding: a recipient that drops or rejects the continuation would frame the response
+   * otherwise than we do.
+   */
+  #checkFold(src: Uint8Array, base: number): void {
+    const where = this.#state === HEAD ? "header" : "trailer";
+    const offsets = this.#offsets;
+    let i = offsets.length - 4;
+    while (i >= 0 && offsets[i + 1] === 0) i -= 4; // earlier continuations of the same field
+    if (i < 0)
+      throw invalid(`whitespace before the first ${where} field`);
+    const colon = offsets[i + 1] < 0 ? -offsets[i + 1] : offsets[i + 1];
+    for (const framing of FRAMING)
+      if (isName(src, base + offsets[i], base + colon, framing))
+        throw invalid(`obsolete line folding in ${framing}`);
   }
 
   /** Decodes the block's fields from src (offsets relative to `base`), with one decode for all of them. */
@@ -601,6 +654,13 @@ export class ResponseParser {
       this.#statusText = text.slice(this.#reasonStart, this.#reasonEnd);
     for (let i = 0; i < n; i += 4) {
       const colon = offsets[i + 1];
+      if (colon === 0) { // obs-fold: the previous field's value goes on after one SP
+        const more = text.slice(offsets[i + 2], offsets[i + 3]);
+        const last = fields[fields.length - 1];
+        if (more)
+          last[1] = last[1] ? `${last[1]} ${more}` : more;
+        continue;
+      }
       const name = colon < 0 ? text.slice(offsets[i], -colon).toLowerCase() : text.slice(offsets[i], colon);
       fields.push([name, text.slice(offsets[i + 2], offsets[i + 3])]);
     }

@@ -187,7 +187,10 @@ const rejections: [string, string, string][] = [
   ["chunk data not followed by CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello world\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a bare CR in the head", "HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a bare CR ending the status line", "HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["obsolete line folding", "HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["obsolete line folding of Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 0\r\n\r\nxxxxxxxxxx", "ERR_INVALID_RESPONSE"],
+  ["obsolete line folding of Transfer-Encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\tabc\r\n\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["whitespace before the first header field", "HTTP/1.1 200 OK\r\n Host: foo\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a control byte in a folded header value", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\u0001\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a NUL in a header value", "HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a control byte in a header value", "HTTP/1.1 200 OK\r\nX-A: a\u0001b\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a control byte in a header name", "HTTP/1.1 200 OK\r\nX-\u001bA: ab\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
@@ -315,6 +318,14 @@ export const parserCases: TestCase[] = [
     async run() {
       const head = expectOk("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-MiXeD:\t  spaced value \t\r\nSET-COOKIE: b=2\r\nX-Empty:\r\ncontent-LENGTH: 0\r\n\r\n").heads[0];
       equal(JSON.stringify(head.headers), JSON.stringify([["set-cookie", "a=1"], ["x-mixed", "spaced value"], ["set-cookie", "b=2"], ["x-empty", ""], ["content-length", "0"]]), "headers");
+    },
+  },
+  {
+    name: "parser: an obsolete line fold in a header or trailer value is replaced by one SP (RFC 9112 §5.2)",
+    async run() {
+      const { heads, trailers } = expectOk("HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two \r\n\tthree\r\nX-Empty:\r\n \r\n late\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\r\n b\r\n\r\n");
+      equal(JSON.stringify(heads[0].headers), JSON.stringify([["x-long", "part one part two three"], ["x-empty", "late"], ["transfer-encoding", "chunked"]]), "headers");
+      equal(JSON.stringify(trailers), JSON.stringify([["x-t", "a b"]]), "trailers");
     },
   },
   {
