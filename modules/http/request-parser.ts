@@ -57,6 +57,44 @@ const HTAB = 9;
 export const DEFAULT_MAX_HEADER_BYTES = 4096;
 export const DEFAULT_MAX_BODY_BYTES = 16384;
 
+/** RFC 3986 unreserved, sub-delims and "%" by byte: what a reg-name (and an IP literal's inside, with ":") may hold. */
+const HOST_BYTE = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=")
+  HOST_BYTE[c.charCodeAt(0)] = 1;
+
+/** Whether `value` is a Host field value: uri-host [":" port], or empty (RFC 9112 §3.2, RFC 3986 §3.2.2). */
+export function isHost(value: string): boolean {
+  let i = 0;
+  const n = value.length;
+  if (n && value.charCodeAt(0) === 91 /* [ */) {
+    const close = value.indexOf("]");
+    if (close < 2)
+      return false;
+    for (i = 1; i < close; i++) {
+      const c = value.charCodeAt(i);
+      if (!(c < 128 && (HOST_BYTE[c] || c === 58 /* : */)))
+        return false;
+    }
+    i = close + 1;
+  }
+  else
+    for (; i < n && value.charCodeAt(i) !== 58; i++) {
+      const c = value.charCodeAt(i);
+      if (!(c < 128 && HOST_BYTE[c]))
+        return false;
+    }
+  if (i === n)
+    return true;
+  if (value.charCodeAt(i) !== 58)
+    return false;
+  for (i++; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57)
+      return false;
+  }
+  return true;
+}
+
 /** The error a server answers with `status`. */
 export function rejection(status: number, reason: string): HttpError {
   const code = status === 413 ? "ERR_BODY_TOO_LARGE" : status === 414 || status === 431 ? "ERR_HEADERS_TOO_LARGE" : "ERR_INVALID_REQUEST";
@@ -324,8 +362,11 @@ export class RequestParser {
     let hosts = 0;
     let expect = "";
     for (const [name, value] of headers) {
-      if (name === "host")
+      if (name === "host") {
         hosts++;
+        if (!isHost(value)) // RFC 9112 §3.2: a Host with an invalid value MUST get 400
+          throw rejection(400, `invalid Host ${JSON.stringify(value.slice(0, 40))}`);
+      }
       else if (name === "expect")
         expect = value.toLowerCase();
     }

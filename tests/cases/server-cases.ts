@@ -8,7 +8,7 @@ import { HttpServer, type ServerOptions, type ServerRequest } from "http/server"
 import { HttpClient, type Response } from "http/client";
 import { HttpError } from "http/errors";
 import { ResponseParser, type ResponseHead } from "http/parser";
-import { RequestParser } from "http/request-parser";
+import { RequestParser, isHost } from "http/request-parser";
 import { readTemperature } from "sensors/temperature";
 import { assert, deadline, equal, type TestCase } from "./harness";
 import { fixtureHost, fixturePort, serverPort } from "./fixture";
@@ -211,6 +211,15 @@ function parseRequests(pieces: Uint8Array[]): string {
 
 export const serverCases: TestCase[] = [
   {
+    name: "server: a Host value is uri-host [\":\" port] or empty (RFC 9112 §3.2); anything else is refused",
+    async run() {
+      for (const value of ["h", "example.com:8080", "192.168.1.42", "[::1]:80", "[fe80::1%25eth0]", "", "h:", "xn--bcher-kva.example", "a_b.local"])
+        assert(isHost(value), `valid Host ${JSON.stringify(value)}`);
+      for (const value of ["a b", "h/x", "h:8x", "h:80:80", "[::1", "[]", "user@h", "h?q", "h#f", "\u00e9.example", "[::1]x"])
+        assert(!isHost(value), `invalid Host ${JSON.stringify(value)}`);
+    },
+  },
+  {
     name: "server: the request parser gives the same requests, bodies and refusals for every split of the input",
     async run() {
       const inputs = [
@@ -385,6 +394,9 @@ export const serverCases: TestCase[] = [
           ["Content-Length and Transfer-Encoding", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
           ["a non-numeric Content-Length", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3x\r\n\r\nabc"],
           ["a final transfer coding other than chunked (RFC 9112 §6.3)", "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"],
+          ["an invalid Host (RFC 9112 §3.2)", "GET / HTTP/1.1\r\nHost: a b/c\r\n\r\n"],
+          ["a Host with a port that is not a number", "GET / HTTP/1.1\r\nHost: h:8x\r\n\r\n"],
+          ["a bare LF ending a line of the head", "GET / HTTP/1.1\nHost: h\r\n\r\n"],
         ];
         for (const [what, bytes] of bad)
           await status(base, [bytes], 400, what);
