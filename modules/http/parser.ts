@@ -35,6 +35,8 @@ export interface ParserEvents {
 export interface ParserOptions {
   /** Limit on the status line plus header fields (and on trailers), in bytes. Default 8192. */
   maxHeaderBytes?: number;
+  /** Every line must end in CRLF: a bare LF is refused. Default false (RFC 9112 §2.2 lets a recipient accept it); the server's request parser sets it. */
+  requireCRLF?: boolean;
 }
 
 // Implementation notes.
@@ -273,6 +275,7 @@ export function appendBytes(buffer: Uint8Array | undefined, length: number, byte
 export class ResponseParser {
   readonly #events: ParserEvents;
   readonly #max: number;
+  readonly #crlf: boolean;
 
   #state = HEAD;
   #error: HttpError | undefined;
@@ -308,6 +311,7 @@ export class ResponseParser {
       throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
     this.#events = events;
     this.#max = max;
+    this.#crlf = options?.requireCRLF === true;
     this.expect("GET");
   }
 
@@ -473,14 +477,21 @@ export class ResponseParser {
             return length;
           }
           let size: number;
-          if (this.#partLen === 0)
-            size = this.#parseChunkSize(bytes, pos, lf > pos && bytes[lf - 1] === CR ? lf - 1 : lf);
+          if (this.#partLen === 0) {
+            const cr = lf > pos && bytes[lf - 1] === CR;
+            if (!cr && this.#crlf)
+              throw invalid("chunk-size line ends in LF without CR");
+            size = this.#parseChunkSize(bytes, pos, cr ? lf - 1 : lf);
+          }
           else {
             this.#keep(bytes, pos, lf);
             const part = this.#part!;
             const end = this.#partLen;
             this.#partLen = 0;
-            size = this.#parseChunkSize(part, 0, end > 0 && part[end - 1] === CR ? end - 1 : end);
+            const cr = end > 0 && part[end - 1] === CR;
+            if (!cr && this.#crlf)
+              throw invalid("chunk-size line ends in LF without CR");
+            size = this.#parseChunkSize(part, 0, cr ? end - 1 : end);
           }
           pos = stop;
           if (size === 0) {
@@ -507,7 +518,7 @@ export class ResponseParser {
           const c = bytes[pos++];
           if (c === CR)
             this.#state = CHUNK_LF;
-          else if (c === LF)
+          else if (c === LF && !this.#crlf)
             this.#state = CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
@@ -578,6 +589,8 @@ export class ResponseParser {
         return -1;
       }
       const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
+      if (end === lf && this.#crlf)
+        throw invalid(`a line of the ${this.#state === HEAD ? "head" : "trailers"} ends in LF without CR`);
       if (end === at) {
         if (this.#state === HEAD && !this.#haveStatus) { // an empty line before the status line: counted, skipped
           this.#count += total;

@@ -422,7 +422,7 @@ export class RequestParser {
         this.#state = DONE;
         this.#trailers = trailers;
       },
-    }, { maxHeaderBytes: this.#maxHead });
+    }, { maxHeaderBytes: this.#maxHead, requireCRLF: true }); // bare LF: refused in the body's lines too, as in the head
     body.expect("GET");
     body.push(head.bodyKind === "chunked" ? PRIMED_CHUNKED : ascii(`HTTP/1.1 200 OK\r\nContent-Length: ${head.contentLength}\r\n\r\n`));
     return false;

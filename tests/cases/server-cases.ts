@@ -229,6 +229,8 @@ export const serverCases: TestCase[] = [
         "GET /" + "a".repeat(300) + " HTTP/1.1\r\n\r\n",
         "G\x01T /" + "a".repeat(300) + " HTTP/1.1", // a fuzzing find: 414 whole, 400 split after 3 bytes
         "GE\rT /" + "a".repeat(300) + " HTTP/1.1\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", // bare LF in a chunk line
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", // bare LF after chunk data
       ];
       const expected = [
         "head GET /a ?x=1 1.1 none -1 keep=true [host=h;x-two=2]\ndone []\nhead POST /b ? 1.0 length 3 keep=true [content-length=3;connection=keep-alive]\ndata abc\ndone []\nhead PUT /c ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata defgh\ndone [t=1]\n",
@@ -237,6 +239,8 @@ export const serverCases: TestCase[] = [
         "refused 414 ERR_HEADERS_TOO_LARGE\n",
         "refused 400 ERR_INVALID_REQUEST\n",
         "refused 400 ERR_INVALID_REQUEST\n",
+        "head POST / ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\nrefused 400 ERR_INVALID_REQUEST\n",
+        "head POST / ? 1.1 chunked -1 keep=true [host=h;transfer-encoding=chunked]\ndata abc\nrefused 400 ERR_INVALID_REQUEST\n",
       ];
       inputs.forEach((input, n) => {
         const bytes = ascii(input);
