@@ -478,6 +478,7 @@ class ServerConnection {
           this.#flush();
         else if (message === 1) { // TLS: the handshake is done
           this.#ready = true;
+          this.#since = Date.now(); // a request head's time starts after the handshake (an RSA one takes seconds on an ESP32)
           this.#flush();
         }
         else if (message < 0)
@@ -514,7 +515,7 @@ class ServerConnection {
    * connection between requests (cheapest to close); -1 when it is doing something else.
    */
   headAge(now: number): number {
-    if (this.#state !== HEAD)
+    if (this.#state !== HEAD || !this.#ready) // a TLS handshake under way is not a request head
       return -1;
     if (this.#parser.idle && this.#served > 0)
       return Infinity;
