@@ -2,7 +2,9 @@
 // split of the input. Used by the client, and by the server issue for its framing rules.
 //
 // States: head (status line and headers, buffered up to maxHeaderBytes) → body (none | length |
-// chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again.
+// chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again. Empty lines
+// before a status line are skipped too (counted against maxHeaderBytes). llhttp's response suite runs
+// against it in npm test (docs/conformance.md).
 import { utf8Text } from "./text";
 import { HttpError } from "./errors";
 
@@ -33,6 +35,8 @@ export interface ParserEvents {
 export interface ParserOptions {
   /** Limit on the status line plus header fields (and on trailers), in bytes. Default 8192. */
   maxHeaderBytes?: number;
+  /** Every line must end in CRLF: a bare LF is refused. Default false (RFC 9112 §2.2 lets a recipient accept it); the server's request parser sets it. */
+  requireCRLF?: boolean;
 }
 
 // Implementation notes.
@@ -193,6 +197,38 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
   return bits;
 }
 
+/**
+ * Validates an obs-fold line src[start, end) (line ending removed, first byte SP or HTAB) and appends its
+ * value's offsets to `offsets` as a field entry with colon 0. Returns the OR of the value's bytes.
+ */
+function scanContinuation(src: Uint8Array, start: number, end: number, offsets: number[], base: number): number {
+  let vs = start;
+  let ve = end;
+  while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
+  while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  let bits = 0;
+  for (let j = vs; j < ve; j++) {
+    const v = src[j];
+    if ((v < SP && v !== HTAB) || v === 127)
+      throw invalid(controlReason(v, "folded header value"));
+    bits |= v;
+  }
+  offsets.push(start - base, 0, vs - base, ve - base);
+  return bits;
+}
+
+const FRAMING = ["content-length", "transfer-encoding"];
+
+/** Whether src[start, end) is `lower` in any case (ASCII letters). */
+function isName(src: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length)
+    return false;
+  for (let i = 0; i < lower.length; i++)
+    if ((src[start + i] | 0x20) !== lower.charCodeAt(i))
+      return false;
+  return true;
+}
+
 /** Validates and decodes one field line src[start, end) (line ending removed): [lower-case name, value]. */
 export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
   const offsets: number[] = [];
@@ -239,6 +275,7 @@ export function appendBytes(buffer: Uint8Array | undefined, length: number, byte
 export class ResponseParser {
   readonly #events: ParserEvents;
   readonly #max: number;
+  readonly #crlf: boolean;
 
   #state = HEAD;
   #error: HttpError | undefined;
@@ -274,6 +311,7 @@ export class ResponseParser {
       throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
     this.#events = events;
     this.#max = max;
+    this.#crlf = options?.requireCRLF === true;
     this.expect("GET");
   }
 
@@ -439,14 +477,21 @@ export class ResponseParser {
             return length;
           }
           let size: number;
-          if (this.#partLen === 0)
-            size = this.#parseChunkSize(bytes, pos, lf > pos && bytes[lf - 1] === CR ? lf - 1 : lf);
+          if (this.#partLen === 0) {
+            const cr = lf > pos && bytes[lf - 1] === CR;
+            if (!cr && this.#crlf)
+              throw invalid("chunk-size line ends in LF without CR");
+            size = this.#parseChunkSize(bytes, pos, cr ? lf - 1 : lf);
+          }
           else {
             this.#keep(bytes, pos, lf);
             const part = this.#part!;
             const end = this.#partLen;
             this.#partLen = 0;
-            size = this.#parseChunkSize(part, 0, end > 0 && part[end - 1] === CR ? end - 1 : end);
+            const cr = end > 0 && part[end - 1] === CR;
+            if (!cr && this.#crlf)
+              throw invalid("chunk-size line ends in LF without CR");
+            size = this.#parseChunkSize(part, 0, cr ? end - 1 : end);
           }
           pos = stop;
           if (size === 0) {
@@ -473,7 +518,7 @@ export class ResponseParser {
           const c = bytes[pos++];
           if (c === CR)
             this.#state = CHUNK_LF;
-          else if (c === LF)
+          else if (c === LF && !this.#crlf)
             this.#state = CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
@@ -524,19 +569,35 @@ export class ResponseParser {
         lf = -1;
       const stop = lf < 0 ? srcEnd : lf + 1;
       const total = stop - at;
+      // The checks on a line's first bytes come before the size check, whatever bytes have arrived: a line
+      // that is not a status line, or a folded field line, is ERR_INVALID_RESPONSE however long it is and
+      // wherever the input is split.
+      if (at < srcEnd) {
+        if (this.#state === HEAD && !this.#haveStatus) {
+          // empty lines before the status line are skipped (as a server does before a request line, RFC 9112 §2.2)
+          if (!(lf === at || (src[at] === CR && (lf === at + 1 || (lf < 0 && total === 1)))))
+            this.#checkStatusPrefix(src, at, lf < 0 ? total : lf - at);
+        }
+        else if (src[at] === SP || src[at] === HTAB)
+          this.#checkFold(src, base);
+      }
       if (total > this.#max + 2 - this.#count)
         throw this.#tooLarge();
       if (lf < 0) {
-        if (this.#state === HEAD && !this.#haveStatus)
-          this.#checkStatusPrefix(src, at, total);
         if (src === bytes)
           this.#keepHead(bytes, base, srcEnd);
         return -1;
       }
       const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
+      if (end === lf && this.#crlf)
+        throw invalid(`a line of the ${this.#state === HEAD ? "head" : "trailers"} ends in LF without CR`);
       if (end === at) {
-        if (this.#state === HEAD && !this.#haveStatus)
-          throw invalid("empty status line");
+        if (this.#state === HEAD && !this.#haveStatus) { // an empty line before the status line: counted, skipped
+          this.#count += total;
+          if (this.#count > this.#max)
+            throw this.#tooLarge();
+          continue;
+        }
         const next = stop + from;
         if (this.#state === TRAILERS) {
           const trailers = this.#fields(src, base);
@@ -566,9 +627,30 @@ export class ResponseParser {
         this.#parseStatus(src, at, end, base);
         this.#haveStatus = true;
       }
+      else if (src[at] === SP || src[at] === HTAB) // obs-fold, allowed by #checkFold
+        this.#bits |= scanContinuation(src, at, end, this.#offsets, base);
       else
         this.#bits |= scanField(src, at, end, this.#state === HEAD ? "header" : "trailer", this.#offsets, base);
     }
+  }
+
+  /**
+   * A line of the block starts with SP or HTAB (obs-fold). RFC 9112 §5.2: a user agent MUST replace it with
+   * SP. Refused when there is no field before it (§2.2), or when the folded field is Content-Length or
+   * Transfer-Encoding: a recipient that drops or rejects the continuation would frame the response
+   * otherwise than we do.
+   */
+  #checkFold(src: Uint8Array, base: number): void {
+    const where = this.#state === HEAD ? "header" : "trailer";
+    const offsets = this.#offsets;
+    let i = offsets.length - 4;
+    while (i >= 0 && offsets[i + 1] === 0) i -= 4; // earlier continuations of the same field
+    if (i < 0)
+      throw invalid(`whitespace before the first ${where} field`);
+    const colon = offsets[i + 1] < 0 ? -offsets[i + 1] : offsets[i + 1];
+    for (const framing of FRAMING)
+      if (isName(src, base + offsets[i], base + colon, framing))
+        throw invalid(`obsolete line folding in ${framing}`);
   }
 
   /** Decodes the block's fields from src (offsets relative to `base`), with one decode for all of them. */
@@ -585,6 +667,13 @@ export class ResponseParser {
       this.#statusText = text.slice(this.#reasonStart, this.#reasonEnd);
     for (let i = 0; i < n; i += 4) {
       const colon = offsets[i + 1];
+      if (colon === 0) { // obs-fold: the previous field's value goes on after one SP
+        const more = text.slice(offsets[i + 2], offsets[i + 3]);
+        const last = fields[fields.length - 1];
+        if (more)
+          last[1] = last[1] ? `${last[1]} ${more}` : more;
+        continue;
+      }
       const name = colon < 0 ? text.slice(offsets[i], -colon).toLowerCase() : text.slice(offsets[i], colon);
       fields.push([name, text.slice(offsets[i + 2], offsets[i + 3])]);
     }
@@ -670,13 +759,14 @@ export class ResponseParser {
       const list = listTokens(codings);
       if (list.length === 0)
         throw invalid("Transfer-Encoding without a transfer coding");
-      for (let i = 0; i < list.length; i++) {
-        if (list[i] !== "chunked")
-          throw invalid(`unsupported transfer coding "${list[i]}"`);
-        if (i !== list.length - 1)
-          throw invalid("transfer coding chunked applied more than once");
+      if (list[list.length - 1] !== "chunked")
+        bodyKind = "close"; // RFC 9112 §6.3 (4): chunked is not the final coding: read until the server closes
+      else {
+        const before = list.slice(0, -1);
+        if (before.length) // a coding applied before chunked: not one we decode (or chunked twice, RFC 9112 §6.1)
+          throw invalid(before.includes("chunked") ? "transfer coding chunked applied more than once" : `unsupported transfer coding "${before[0]}"`);
+        bodyKind = "chunked";
       }
-      bodyKind = "chunked";
     }
     else if (lengths.length) {
       contentLength = parseContentLength(lengths);
@@ -745,14 +835,65 @@ export class ResponseParser {
       while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
       if (i === end || src[i] !== SEMICOLON)
         throw invalid("chunk size is not a hex number");
-      for (i++; i < end; i++) {
-        const c = src[i];
-        if ((c < SP && c !== HTAB) || c === 127)
-          throw invalid(controlReason(c, "chunk extension"));
-      }
+      checkChunkExtensions(src, i, end);
     }
     return size;
   }
+}
+
+function skipBWS(src: Uint8Array, i: number, end: number): number {
+  while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
+  return i;
+}
+
+/**
+ * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), the name a
+ * token, the value a token or a quoted-string. src[i] is the first ";"; src[end] the line ending.
+ */
+function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
+  while (i < end) {
+    if (src[i] !== SEMICOLON)
+      throw invalid(extensionReason(src[i], "chunk extension"));
+    i = skipBWS(src, i + 1, end);
+    const name = i;
+    while (i < end && TOKEN[src[i]]) i++;
+    if (i === name)
+      throw invalid(i === end ? "empty chunk extension name" : extensionReason(src[i], "chunk extension name"));
+    i = skipBWS(src, i, end);
+    if (i === end || src[i] !== 61 /* = */)
+      continue;
+    i = skipBWS(src, i + 1, end);
+    if (i < end && src[i] === 34 /* " */) {
+      for (i++; ; i++) {
+        if (i === end)
+          throw invalid("unterminated quoted string in a chunk extension");
+        const c = src[i];
+        if (c === 34)
+          break;
+        if (c === 92 /* \ */) {
+          if (++i === end)
+            throw invalid("unterminated quoted string in a chunk extension");
+          const q = src[i];
+          if ((q < SP && q !== HTAB) || q === 127)
+            throw invalid(controlReason(q, "chunk extension value"));
+        }
+        else if ((c < SP && c !== HTAB) || c === 127)
+          throw invalid(controlReason(c, "chunk extension value"));
+      }
+      i = skipBWS(src, i + 1, end);
+    }
+    else {
+      const value = i;
+      while (i < end && TOKEN[src[i]]) i++;
+      if (i === value)
+        throw invalid(i === end ? "empty chunk extension value" : extensionReason(src[i], "chunk extension value"));
+      i = skipBWS(src, i, end);
+    }
+  }
+}
+
+function extensionReason(c: number, where: string): string {
+  return (c < SP && c !== HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
 }
 
 /** The one value of Content-Length fields: every element 1*DIGIT (at most 15) and all equal. */

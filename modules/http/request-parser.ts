@@ -52,9 +52,48 @@ const FAILED = 3;
 const LF = 10;
 const CR = 13;
 const SP = 32;
+const HTAB = 9;
 
 export const DEFAULT_MAX_HEADER_BYTES = 4096;
 export const DEFAULT_MAX_BODY_BYTES = 16384;
+
+/** RFC 3986 unreserved, sub-delims and "%" by byte: what a reg-name (and an IP literal's inside, with ":") may hold. */
+const HOST_BYTE = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=")
+  HOST_BYTE[c.charCodeAt(0)] = 1;
+
+/** Whether `value` is a Host field value: uri-host [":" port], or empty (RFC 9112 §3.2, RFC 3986 §3.2.2). */
+export function isHost(value: string): boolean {
+  let i = 0;
+  const n = value.length;
+  if (n && value.charCodeAt(0) === 91 /* [ */) {
+    const close = value.indexOf("]");
+    if (close < 2)
+      return false;
+    for (i = 1; i < close; i++) {
+      const c = value.charCodeAt(i);
+      if (!(c < 128 && (HOST_BYTE[c] || c === 58 /* : */)))
+        return false;
+    }
+    i = close + 1;
+  }
+  else
+    for (; i < n && value.charCodeAt(i) !== 58; i++) {
+      const c = value.charCodeAt(i);
+      if (!(c < 128 && HOST_BYTE[c]))
+        return false;
+    }
+  if (i === n)
+    return true;
+  if (value.charCodeAt(i) !== 58)
+    return false;
+  for (i++; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57)
+      return false;
+  }
+  return true;
+}
 
 /** The error a server answers with `status`. */
 export function rejection(status: number, reason: string): HttpError {
@@ -90,6 +129,7 @@ export class RequestParser {
   #started = false;
   #part: Uint8Array | undefined;
   #partLen = 0;
+  #methodDone = false; // the request line's method has been checked (its SP has arrived)
   #count = 0;
   #head: IncomingHead | undefined;
   #fields: [string, string][] = [];
@@ -114,6 +154,7 @@ export class RequestParser {
     this.#error = undefined;
     this.#started = false;
     this.#partLen = 0;
+    this.#methodDone = false;
     this.#count = 0;
     this.#head = undefined;
     this.#fields = [];
@@ -180,15 +221,25 @@ export class RequestParser {
         return pos;
       const lf = bytes.indexOf(LF, pos);
       const stop = lf < 0 ? length : lf + 1;
+      // The method check runs on the line's bytes up to the size limit, before the size check: whichever
+      // fails at the earlier byte decides (400 or 414), however the input is split.
+      if (this.#head === undefined) {
+        if (!this.#methodDone) {
+          const room = this.#maxHead + 2 - this.#count - this.#partLen; // bytes this line may still take
+          const end = lf < 0 ? length : lf;
+          this.#checkMethod(bytes, pos, end - pos < room ? end : pos + (room > 0 ? room : 0));
+        }
+      }
+      else if (this.#partLen === 0 && (bytes[pos] === SP || bytes[pos] === HTAB))
+        throw rejection(400, "obsolete line folding in the request head");
       const total = this.#partLen + stop - pos;
       if (total > this.#maxHead + 2 - this.#count)
         throw this.#tooLarge();
       if (lf < 0) {
         this.#keep(bytes, pos, stop);
-        if (!this.#head && this.#fields.length === 0)
-          this.#checkMethod(this.#part!, 0, this.#partLen);
         return length;
       }
+      this.#methodDone = false; // the next line starts
       let src = bytes;
       let start = pos;
       let end = lf;
@@ -200,8 +251,11 @@ export class RequestParser {
         this.#partLen = 0;
       }
       pos = stop;
-      if (end > start && src[end - 1] === CR)
-        end--;
+      // A bare LF ends no line of a request head: a peer that reads it as part of a field would frame the
+      // request differently (a smuggling vector; RFC 9112 §2.2 only allows recognizing it).
+      if (end === start || src[end - 1] !== CR)
+        throw rejection(400, "a line of the request head ends in LF without CR");
+      end--;
       const requestLine = this.#head === undefined;
       if (end === start) {
         if (requestLine) { // RFC 9112 §2.2: empty lines before the request line are ignored (bounded)
@@ -229,13 +283,20 @@ export class RequestParser {
       : rejection(431, `request head exceeds ${this.#maxHead} bytes`);
   }
 
-  /** Rejects early a request line whose method holds a byte no method can (a TLS ClientHello, binary). */
+  /**
+   * Rejects early a request line whose method holds a byte no method can (a TLS ClientHello, binary):
+   * src[start, end) continues the line after the #partLen bytes already checked. A CR is allowed only as
+   * the line's first byte (an empty line before the request line).
+   */
   #checkMethod(src: Uint8Array, start: number, end: number): void {
+    const offset = this.#partLen - start;
     for (let i = start; i < end; i++) {
       const c = src[i];
-      if (c === SP)
+      if (c === SP) {
+        this.#methodDone = true;
         return;
-      if (TOKEN[c] === 0 && !(c === CR && i === end - 1))
+      }
+      if (TOKEN[c] === 0 && !(c === CR && i + offset === 0))
         throw rejection(400, `malformed request line (byte 0x${c.toString(16).padStart(2, "0")} in the method)`);
     }
   }
@@ -301,8 +362,11 @@ export class RequestParser {
     let hosts = 0;
     let expect = "";
     for (const [name, value] of headers) {
-      if (name === "host")
+      if (name === "host") {
         hosts++;
+        if (!isHost(value)) // RFC 9112 §3.2: a Host with an invalid value MUST get 400
+          throw rejection(400, `invalid Host ${JSON.stringify(value.slice(0, 40))}`);
+      }
       else if (name === "expect")
         expect = value.toLowerCase();
     }
@@ -316,8 +380,14 @@ export class RequestParser {
       if (lengths.length) // a smuggling vector (RFC 9112 §6.1): refused rather than guessed
         throw rejection(400, "both Transfer-Encoding and Content-Length");
       const list = listTokens(codings);
-      if (list.length !== 1 || list[0] !== "chunked")
-        throw rejection(list.includes("chunked") || list.length === 0 ? 400 : 501, `unsupported transfer coding ${JSON.stringify(codings.join(", "))}`);
+      if (list.length === 0 || list[list.length - 1] !== "chunked") // RFC 9112 §6.3 (4): MUST answer 400
+        throw rejection(400, `chunked is not the final transfer coding in ${JSON.stringify(codings.join(", "))}`);
+      if (list.length > 1) { // chunked twice (RFC 9112 §6.1), or a coding we do not decode (RFC 9112 §6.1: 501)
+        const before = list.slice(0, -1);
+        throw before.includes("chunked")
+          ? rejection(400, "transfer coding chunked applied more than once")
+          : rejection(501, `unsupported transfer coding ${JSON.stringify(before[0])}`);
+      }
       head.bodyKind = "chunked";
     }
     else if (lengths.length) {
@@ -352,7 +422,7 @@ export class RequestParser {
         this.#state = DONE;
         this.#trailers = trailers;
       },
-    }, { maxHeaderBytes: this.#maxHead });
+    }, { maxHeaderBytes: this.#maxHead, requireCRLF: true }); // bare LF: refused in the body's lines too, as in the head
     body.expect("GET");
     body.push(head.bodyKind === "chunked" ? PRIMED_CHUNKED : ascii(`HTTP/1.1 200 OK\r\nContent-Length: ${head.contentLength}\r\n\r\n`));
     return false;

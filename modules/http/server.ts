@@ -21,6 +21,13 @@
 //   closed
 // Malformed requests get 400 (414, 431, 413, 501, 505 where those fit) and close their connection only;
 // the server goes on serving.
+//
+// Availability under slow clients (slowloris): when a waiting connection's request head is complete and
+// every slot is busy, the slot of the connection that has spent longest on an unfinished request head
+// (at least EVICT_AFTER ms) is taken back: 408 and closing (an idle kept-alive connection is closed
+// silently first), and the slot goes to a waiting connection whose head is complete. A new connection
+// that finds the queue full takes the place of the longest-waiting one whose head is still incomplete
+// (503) when that one has waited EVICT_AFTER ms; else it gets 503 itself.
 import { Listener, Socket } from "socket";
 import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
@@ -128,6 +135,9 @@ const HANDLING = 3;
 const WRITING = 4;
 const CLOSING = 5;
 const CLOSED = 6;
+
+/** How long a request head (or a wait in the queue) must have lasted before its slot (or place) may be taken back. */
+const EVICT_AFTER = 1000;
 
 
 function misuse(message: string): HttpError {
@@ -265,7 +275,8 @@ export class HttpServer {
   #accept(): void {
     let socket: StreamSocket;
     try {
-      socket = new Socket({ listener: this.#listener! } as never) as unknown as StreamSocket;
+      // noDelay: no Nagle delay on a response written in more than one piece (lwIP honours it; lin ignores it: docs/sdk-notes.md)
+      socket = new Socket({ listener: this.#listener!, noDelay: true } as never) as unknown as StreamSocket;
       if (this.#secure) // the handshake starts with the client's hello; message 1 when it is done
         socket = new SecureSocket({ sock: socket, secure: this.#secure }) as unknown as StreamSocket;
     }
@@ -281,7 +292,7 @@ export class HttpServer {
       this.#active.add(connection);
       connection.start();
     }
-    else if (this.#waiting.length < this.#settings.queue) {
+    else if (this.#waiting.length < this.#settings.queue || this.#displace()) {
       this.#waiting.push(connection);
       connection.wait();
     }
@@ -314,7 +325,43 @@ export class HttpServer {
       this.#closing.delete(connection);
       this.#release(connection);
     },
+    ready: () => this.#reclaim(),
   };
+
+  /**
+   * A waiting connection has a complete request head: takes back the slot of an idle kept-alive
+   * connection, else of the one longest on an unfinished head (EVICT_AFTER ms at least).
+   */
+  #reclaim(): void {
+    if (this.#state === "closed")
+      return;
+    const now = Date.now();
+    let victim: ServerConnection | undefined;
+    let longest = EVICT_AFTER - 1;
+    for (const connection of this.#active) {
+      const age = connection.headAge(now);
+      if (age > longest) {
+        victim = connection;
+        longest = age;
+      }
+    }
+    victim?.evict(); // its slot goes to a waiting connection with a complete head (#release)
+  }
+
+  /** The queue is full: frees the place of the longest-waiting connection with an incomplete head, if it has waited EVICT_AFTER ms. */
+  #displace(): boolean {
+    const now = Date.now();
+    const victim = this.#waiting.find((connection) => !connection.ready && connection.waitedSince <= now - EVICT_AFTER);
+    if (!victim)
+      return false;
+    if (this.#secure) { // no 503 over TLS (a whole RSA handshake): just close
+      this.#stats.rejected++;
+      victim.destroy();
+    }
+    else
+      victim.reject(503, "the server is busy", "busy"); // #release takes it out of the queue
+    return this.#waiting.length < this.#settings.queue;
+  }
 
   /** A slot or a queue place is free again: the longest-waiting connection takes the slot. */
   #release(connection: ServerConnection): void {
@@ -323,7 +370,8 @@ export class HttpServer {
       this.#waiting.splice(at, 1);
     if (!this.#active.delete(connection))
       return;
-    const next = this.#waiting.shift();
+    const ready = this.#waiting.findIndex((waiting) => waiting.ready); // a complete head first, else the longest waiting
+    const next = this.#waiting.splice(ready < 0 ? 0 : ready, 1)[0];
     if (next && this.#state !== "closed") {
       this.#active.add(next);
       next.start();
@@ -377,6 +425,8 @@ interface ConnectionHooks {
   /** The connection stops counting against the slots and lingers; false: close it at once. */
   closing(connection: ServerConnection): boolean;
   closed(connection: ServerConnection): void;
+  /** A waiting connection's request head is complete: a slot may be taken back for it. */
+  ready(): void;
 }
 
 class ServerConnection {
@@ -397,6 +447,10 @@ class ServerConnection {
   #bodyBytes = 0;
   #served = 0;
   #keepAlive = false;
+  /** When the connection began waiting for a slot (queue), or its current request head began (slot). */
+  #since = Date.now();
+  /** While waiting: bytes of "\r\n\r\n" matched at the end of what was held; 4: a complete head is held. */
+  #matched = 0;
   /** False until a TLS handshake completes: nothing may be written before. */
   #ready: boolean;
 
@@ -424,6 +478,7 @@ class ServerConnection {
           this.#flush();
         else if (message === 1) { // TLS: the handshake is done
           this.#ready = true;
+          this.#since = Date.now(); // a request head's time starts after the handshake (an RSA one takes seconds on an ESP32)
           this.#flush();
         }
         else if (message < 0)
@@ -441,12 +496,43 @@ class ServerConnection {
     if (this.#state === CLOSED)
       return;
     this.#state = HEAD;
+    this.#since = Date.now();
     this.#arm(this.#settings.headers, "headers");
     this.#resume();
   }
 
+  /** While waiting: a complete request head has arrived. */
+  get ready(): boolean {
+    return this.#matched === 4;
+  }
+
+  get waitedSince(): number {
+    return this.#since;
+  }
+
+  /**
+   * How long this connection has held its slot on an unfinished request head (ms); Infinity for a kept-alive
+   * connection between requests (cheapest to close); -1 when it is doing something else.
+   */
+  headAge(now: number): number {
+    if (this.#state !== HEAD || !this.#ready) // a TLS handshake under way is not a request head
+      return -1;
+    if (this.#parser.idle && this.#served > 0)
+      return Infinity;
+    return now - this.#since;
+  }
+
+  /** Gives the slot back: 408 to a request head under way, a silent close to an idle kept-alive connection. */
+  evict(): void {
+    if (this.#parser.idle && this.#served > 0)
+      this.destroy();
+    else
+      this.reject(408, "request head not complete, and the connection slot is needed");
+  }
+
   wait(): void {
     this.#state = WAITING;
+    this.#since = Date.now();
     this.#arm(this.#settings.queueWait, "queue");
   }
 
@@ -549,6 +635,16 @@ class ServerConnection {
     }
     this.#held.push(bytes);
     this.#heldBytes += bytes.length;
+    if (this.#state === WAITING && this.#matched < 4) {
+      let matched = this.#matched;
+      for (let i = 0; i < bytes.length && matched < 4; i++) {
+        const c = bytes[i];
+        matched = c === (matched & 1 ? 10 : 13) ? matched + 1 : c === 13 ? 1 : 0;
+      }
+      this.#matched = matched;
+      if (matched === 4)
+        this.#hooks.ready();
+    }
   }
 
   /** Parses what was held while the connection waited or answered. */
@@ -582,8 +678,10 @@ class ServerConnection {
     }
     else if (this.#state === BODY)
       this.#arm(this.#settings.idle, "idle");
-    else if (first && this.#served > 0)
+    else if (first && this.#served > 0) {
+      this.#since = Date.now();
       this.#arm(this.#settings.headers, "headers"); // a kept-alive connection's next request began
+    }
   }
 
   #onHead(head: IncomingHead): void {
@@ -715,9 +813,10 @@ class ServerConnection {
       headers.push(["Content-Type", type]);
     const bodiless = status < 200 || status === 204 || status === 304;
     const text = serializeResponseHead({ status, statusText: response.statusText, headers, body: bodiless ? "none" : body.length, close });
-    this.#write(text);
+    this.#out.push(utf8Bytes(text)); // head and body queued, then flushed together: one write when they fit
     if (!bodiless && head?.method !== "HEAD" && body.length)
-      this.#write(body);
+      this.#out.push(body);
+    this.#flush();
   }
 
   /** After a response: the next request (keep-alive) once it has drained, or close. */
@@ -741,18 +840,30 @@ class ServerConnection {
       return;
     try {
       while (this.#out.length) {
-        const free = socket.write();
+        let free = socket.write();
         if (free <= 0)
           return; // a writable message (3) brings us back
-        const chunk = this.#out[0];
-        if (chunk.length > free) {
-          socket.write(chunk.subarray(0, free));
-          this.#out[0] = chunk.subarray(free);
+        // As many queued pieces as fit go out in one write (the SDK's write takes several): a head and its
+        // body written apart let Nagle's algorithm hold the second until the client's delayed ACK (~40 ms).
+        const parts: Uint8Array[] = [];
+        const out = this.#out;
+        while (out.length && free > 0 && parts.length < 4) {
+          const chunk = out[0];
+          if (chunk.length > free) {
+            parts.push(chunk.subarray(0, free));
+            out[0] = chunk.subarray(free);
+            free = 0;
+          }
+          else {
+            parts.push(chunk);
+            out.shift();
+            free -= chunk.length;
+          }
         }
-        else {
-          socket.write(chunk);
-          this.#out.shift();
-        }
+        if (parts.length === 1)
+          socket.write(parts[0]);
+        else
+          socket.write(...parts);
       }
     }
     catch {

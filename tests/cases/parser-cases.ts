@@ -169,9 +169,16 @@ const rejections: [string, string, string][] = [
   ["an empty Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a 16-digit Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["Content-Length together with Transfer-Encoding", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding gzip (no decompression)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding \"chunked, gzip\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["Transfer-Encoding \"gzip, chunked\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["Transfer-Encoding \"gzip, chunked\" (no decompression)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["Transfer-Encoding \"chunked, chunked\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension without a name", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension name that is not a token", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a b\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension with an empty value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a chunk extension value with a separator", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b/c\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["an unterminated quoted chunk extension value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a control byte in a quoted chunk extension value", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\u0001\"\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["9000 bytes that are not a status line (the same code for any split)", "d".repeat(9000), "ERR_INVALID_RESPONSE"],
+  ["a long line that is not a status line, with its LF", "d".repeat(9000) + "\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a non-hex chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["chunk size \"0x5\"", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["an empty chunk-size line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
@@ -180,7 +187,10 @@ const rejections: [string, string, string][] = [
   ["chunk data not followed by CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello world\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a bare CR in the head", "HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a bare CR ending the status line", "HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
-  ["obsolete line folding", "HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["obsolete line folding of Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 0\r\n\r\nxxxxxxxxxx", "ERR_INVALID_RESPONSE"],
+  ["obsolete line folding of Transfer-Encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\tabc\r\n\r\n0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["whitespace before the first header field", "HTTP/1.1 200 OK\r\n Host: foo\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
+  ["a control byte in a folded header value", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\u0001\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a NUL in a header value", "HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a control byte in a header value", "HTTP/1.1 200 OK\r\nX-A: a\u0001b\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
   ["a control byte in a header name", "HTTP/1.1 200 OK\r\nX-\u001bA: ab\r\nContent-Length: 0\r\n\r\n", "ERR_INVALID_RESPONSE"],
@@ -311,6 +321,14 @@ export const parserCases: TestCase[] = [
     },
   },
   {
+    name: "parser: an obsolete line fold in a header or trailer value is replaced by one SP (RFC 9112 §5.2)",
+    async run() {
+      const { heads, trailers } = expectOk("HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two \r\n\tthree\r\nX-Empty:\r\n \r\n late\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\r\n b\r\n\r\n");
+      equal(JSON.stringify(heads[0].headers), JSON.stringify([["x-long", "part one part two three"], ["x-empty", "late"], ["transfer-encoding", "chunked"]]), "headers");
+      equal(JSON.stringify(trailers), JSON.stringify([["x-t", "a b"]]), "trailers");
+    },
+  },
+  {
     name: "parser: a chunked body with chunk extensions and trailers gives the data and the trailers",
     async run() {
       const { heads, body, trailers } = expectOk("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5;a=b\r\nhello\r\n6 ;x=\"y\"\r\n world\r\n0\r\nX-Digest: abc\r\nX-More: 1\r\n\r\n");
@@ -438,6 +456,28 @@ export const parserCases: TestCase[] = [
       equal(heads[0].status, 200, "status");
       equal(body, "wikipedia", "body");
       equal(JSON.stringify(trailers), JSON.stringify([["x-t", "t"]]), "trailers");
+    },
+  },
+  {
+    name: "parser: a Transfer-Encoding whose final coding is not chunked is read until the server closes (RFC 9112 §6.3)",
+    async run() {
+      for (const input of [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, deflate\r\n\r\nWorld",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\nWorld",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nWorld",
+      ]) {
+        const { heads, body } = expectOk(input);
+        equal(heads[0].bodyKind, "close", `bodyKind of ${JSON.stringify(input)}`);
+        equal(heads[0].keepAlive, false, "keepAlive");
+        equal(body, "World", "body");
+      }
+    },
+  },
+  {
+    name: "parser: chunk extensions of token or quoted-string values are accepted (RFC 9112 §7.1.1)",
+    async run() {
+      const { body } = expectOk("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a ; b = c;d=\"q \\\" \\x;\"\r\nhi\r\n0;last\r\n\r\n");
+      equal(body, "hi", "body");
     },
   },
   {

@@ -47,7 +47,7 @@ async function refusedPort(): Promise<number> {
  * ephemeral range (32768+), so no client socket of the run takes one first; from a random base, so runs
  * side by side rarely meet.
  */
-async function serverPorts(count: number): Promise<number[]> {
+export async function serverPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   let candidate = 20000 + Math.floor(Math.random() * 10000);
   for (let tries = 0; ports.length < count && tries < 1000; tries++, candidate++) {

@@ -161,6 +161,7 @@ export class Socket {
       const stream = dictionary.listener.takePending();
       if (!stream)
         throw new Error("no socket available from listener");
+      stream.setNoDelay(dictionary.noDelay === true); // as lwIP does (tcp_nagle_disable); lin ignores noDelay
       this.#attach(stream);
       this.#connected = true;
       return;
