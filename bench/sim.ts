@@ -311,23 +311,37 @@ const fixtureDir = path.join(benchDir, "fixtures");
 rmSync(fixtureDir, { recursive: true, force: true });
 mkdirSync(fixtureDir, { recursive: true });
 writeFileSync(path.join(fixtureDir, "bench-ca.pem"), pki.root.pem);
-// the chain the HTTPS servers send, and one where the intermediate comes after as many look-alikes (its name and
-// key identifier, another RSA-4096 key) as fit with it in one 16 KB TLS record: each costs the validator a
-// signature check until its budget is spent
+// the chains the validate/* workloads check: the one the HTTPS servers send, an ECDSA one, and each with as many
+// look-alikes of its intermediate (its name and key identifier, another key of its kind) as fit in one 16 KB TLS
+// record before it: each costs the validator a signature check until its budget is spent
 writeFileSync(path.join(fixtureDir, "bench-chain-normal.pem"), pki.leaf.pem + pki.intermediate.pem);
-{
-  const intermediateId = new Uint8Array(pki.intermediate.certificate.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId.match(/../g)!.map((hex) => parseInt(hex, 16)));
+const ecIntermediate = await issue({ subject: "CN=netkit EC intermediate", ca: true, pathLength: 0, issuer: pki.root, key: "ec" });
+const ecLeaf = await issue({ subject: "CN=localhost (EC)", issuer: ecIntermediate, key: "ec", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+writeFileSync(path.join(fixtureDir, "bench-chain-ec.pem"), ecLeaf.pem + ecIntermediate.pem);
+/** The leaf, as many look-alikes of its issuer (name and key identifier, another key) as fit with them in one 16 KB record, then the issuer. */
+async function lookalikeChain(leaf: typeof pki.leaf, genuine: typeof pki.leaf, key: { key: "rsa"; rsaBits: number } | { key: "ec"; curve: "P-256" | "P-384" }): Promise<{ pem: string; count: number; size: number }> {
+  const id = new Uint8Array(genuine.certificate.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId.match(/../g)!.map((hex) => parseInt(hex, 16)));
   const lookalikes: string[] = [];
-  let size = pki.leaf.der.length + pki.intermediate.der.length;
+  let size = leaf.der.length + genuine.der.length;
   for (;;) {
-    const lookalike = await issue({ subject: "CN=netkit test intermediate", ca: true, pathLength: 0, issuer: pki.root, rsaBits: 4096, subjectKeyId: intermediateId });
+    const lookalike = await issue({ subject: genuine.certificate.subject, ca: true, pathLength: 0, issuer: pki.root, subjectKeyId: id, ...key });
     if (size + lookalike.der.length + 3 > 16384 - 16)
       break;
     size += lookalike.der.length + 3;
     lookalikes.push(lookalike.pem);
   }
-  writeFileSync(path.join(fixtureDir, "bench-chain-lookalike.pem"), pki.leaf.pem + lookalikes.join("") + pki.intermediate.pem);
-  console.log(`bench, simulator lane: the look-alike chain has ${lookalikes.length} look-alike RSA-4096 intermediates (${size} bytes of certificates)`);
+  return { pem: leaf.pem + lookalikes.join("") + genuine.pem, count: lookalikes.length, size };
+}
+{
+  // the strongest look-alikes carry keys like the real issuer's: any other key is passed over without a check
+  const rsaChain = await lookalikeChain(pki.leaf, pki.intermediate, { key: "rsa", rsaBits: 2048 });
+  const ecChain = await lookalikeChain(ecLeaf, ecIntermediate, { key: "ec", curve: "P-256" });
+  writeFileSync(path.join(fixtureDir, "bench-chain-lookalike.pem"), rsaChain.pem);
+  writeFileSync(path.join(fixtureDir, "bench-chain-ec-lookalike.pem"), ecChain.pem);
+  const lookalikes = { length: rsaChain.count };
+  const size = rsaChain.size;
+  console.log(`bench, simulator lane: the EC look-alike chain has ${ecChain.count} look-alike P-256 intermediates (${ecChain.size} bytes) before the real one`);
+  console.log(`bench, simulator lane: the RSA look-alike chain has ${lookalikes.length} look-alike RSA-2048 intermediates (${size} bytes of certificates) before the real one`);
 }
 const appCreation = JSON.parse(readFileSync(path.join(projectRoot, "manifest.json"), "utf8")).creation;
 const benchCreation = JSON.parse(readFileSync(path.join(benchDir, "manifest.json"), "utf8")).creation;
@@ -355,7 +369,7 @@ jobs.push({ key: "budget/plain", job: { client: "ours", workload: "budget-plain"
 jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "validate/handshake", job: { client: "ours", workload: "seq", secure: true, port: httpsNoCachePort, size: SEQ_SIZE, count: 1 } });
-for (const chain of ["normal", "lookalike"])
+for (const chain of ["normal", "lookalike", "ec", "ec-lookalike"])
   jobs.push({ key: `validate/${chain}`, job: { client: "ours", workload: "validate", secure: true, port: httpsPort, size: 0, count: VALIDATIONS, chain: `bench-chain-${chain}.pem` } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
 const selected = only === "probe" // a diagnostic: what each part of a request keeps live (see BENCH_VERBOSE)
@@ -375,7 +389,7 @@ try {
       loads.push(loadavg()[0]);
       try {
         const measure = await runJob(built, job);
-        const expected = job.workload === "seq" ? job.size * job.count : job.workload === "idle" ? 0 : job.workload === "validate" ? (job.chain!.includes("normal") ? job.count : 0) : job.size;
+        const expected = job.workload === "seq" ? job.size * job.count : job.workload === "idle" ? 0 : job.workload === "validate" ? (job.chain!.includes("lookalike") ? 0 : job.count) : job.size;
         if (job.workload !== "idle" && measure.bytes !== expected)
           throw new Error(`received ${measure.bytes} body bytes, expected ${expected}`);
         collected.set(key, [...(collected.get(key) ?? []), measure]);
@@ -432,9 +446,11 @@ if (["validate/handshake", "validate/normal", "validate/lookalike"].every((key) 
   // a handshake with the look-alike chain costs one normal handshake plus what its validation costs beyond a normal chain's
   const handshake = m("validate/handshake").cpuMs;
   const extra = (m("validate/lookalike").cpuMs - m("validate/normal").cpuMs) / VALIDATIONS;
-  target("look-alike issuers filling a 16 KB record: CPU of a verified handshake / a normal one", ratio(handshake + extra, handshake), 3);
+  target("RSA look-alike issuers filling a 16 KB record: CPU of a verified handshake / a normal one", ratio(handshake + extra, handshake), 3);
+  if (collected.has("validate/ec-lookalike"))
+    target("the same with P-256 look-alikes of a P-256 issuer (ECDSA)", ratio(handshake + (m("validate/ec-lookalike").cpuMs - m("validate/ec").cpuMs) / VALIDATIONS, handshake), 3);
   const perValidation = (key: string) => +(m(key).cpuMs / VALIDATIONS).toFixed(1);
-  console.log(`  one full handshake with a GET ${handshake.toFixed(1)} ms; validation alone, per chain: normal ${perValidation("validate/normal")} ms, look-alikes ${perValidation("validate/lookalike")} ms of CPU`);
+  console.log(`  one full handshake with a GET ${handshake.toFixed(1)} ms; validation alone, per chain: normal ${perValidation("validate/normal")} ms, look-alikes ${perValidation("validate/lookalike")} ms; EC ${perValidation("validate/ec")} ms, EC look-alikes ${perValidation("validate/ec-lookalike")} ms of CPU`);
 }
 
 const summary = {

@@ -98,33 +98,39 @@ function text(bytes: Uint8Array, start: number, end: number): string {
   return result;
 }
 
-function digits(value: string, from: number, count: number): number {
-  const part = value.slice(from, from + count);
-  if (!/^[0-9]+$/.test(part))
-    throw new DerError("bad time");
-  return Number(part);
+/** `count` decimal digits of bytes[at…], read as a number. */
+function digits(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = bytes[i] - 0x30;
+    if (digit < 0 || digit > 9)
+      throw new DerError("bad time");
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), in ms since 1970. */
 function readTime(reader: Reader): number {
   const tlv = reader.next();
-  const value = text(reader.bytes, tlv.start, tlv.end);
+  const bytes = reader.bytes;
+  const length = tlv.end - tlv.start;
   let year: number;
-  let at: number;
-  if (tlv.tag === 0x17 && value.length === 13) {
-    year = digits(value, 0, 2);
+  let at = tlv.start;
+  if (tlv.tag === 0x17 && length === 13) {
+    year = digits(bytes, at, 2);
     year += year < 50 ? 2000 : 1900;
-    at = 2;
+    at += 2;
   }
-  else if (tlv.tag === 0x18 && value.length === 15) {
-    year = digits(value, 0, 4);
-    at = 4;
+  else if (tlv.tag === 0x18 && length === 15) {
+    year = digits(bytes, at, 4);
+    at += 4;
   }
   else
     throw new DerError("bad time");
-  if (value[value.length - 1] !== "Z")
+  if (bytes[tlv.end - 1] !== 0x5a) // "Z"
     throw new DerError("time not in UTC");
-  return Date.UTC(year, digits(value, at, 2) - 1, digits(value, at + 2, 2), digits(value, at + 4, 2), digits(value, at + 6, 2), digits(value, at + 8, 2));
+  return Date.UTC(year, digits(bytes, at, 2) - 1, digits(bytes, at + 2, 2), digits(bytes, at + 4, 2), digits(bytes, at + 6, 2), digits(bytes, at + 8, 2));
 }
 
 export type PublicKey =
@@ -158,8 +164,6 @@ export interface Certificate {
   signature: Uint8Array;
   issuer: Uint8Array;
   subject: Uint8Array;
-  /** The subject's commonName values (read as Latin-1 bytes: compared byte for byte). */
-  commonNames: string[];
   notBefore: number;
   notAfter: number;
   /** The DER SubjectPublicKeyInfo (what pins hash). */
@@ -395,6 +399,56 @@ export function commonNames(name: Uint8Array): string[] {
   return nameAttributes(name, COMMON_NAME);
 }
 
+/** What a path search needs to know of a certificate before reading it whole: its names and key identifier. */
+export interface CertificateNames {
+  issuer: Uint8Array;
+  subject: Uint8Array;
+  subjectKeyId?: Uint8Array;
+  /** The DER SubjectPublicKeyInfo, and what kind of key it holds. */
+  spki: Uint8Array;
+  key: PublicKey;
+}
+
+const SUBJECT_KEY_ID_OID = [0x55, 0x1d, 0x0e]; // 2.5.29.14
+
+/** The names, key and subjectKeyIdentifier of a DER certificate, found without reading the rest. Throws DerError. */
+export function peekCertificate(input: ArrayBuffer | Uint8Array): CertificateNames {
+  const der = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const tbs = new Reader(der).enter(0x30).enter(0x30);
+  if (tbs.peek() === 0xa0)
+    tbs.next(0xa0);
+  tbs.next(0x02);
+  tbs.next(0x30);
+  const issuer = tbs.next(0x30);
+  tbs.next(0x30);
+  const subject = tbs.next(0x30);
+  const spki = tbs.next(0x30);
+  const names: CertificateNames = {
+    issuer: der.subarray(issuer.start, issuer.end),
+    subject: der.subarray(subject.start, subject.end),
+    spki: der.subarray(spki.head, spki.end),
+    key: readPublicKey(der, spki),
+  };
+  while (tbs.more) {
+    if (tbs.peek() !== 0xa3) {
+      tbs.next();
+      continue;
+    }
+    const list = tbs.enter(0xa3).enter(0x30);
+    while (list.more) {
+      const extension = list.enter(0x30);
+      const oid = extension.next(0x06);
+      if (oid.end - oid.start !== 3 || der[oid.start] !== SUBJECT_KEY_ID_OID[0] || der[oid.start + 1] !== SUBJECT_KEY_ID_OID[1] || der[oid.start + 2] !== SUBJECT_KEY_ID_OID[2])
+        continue;
+      if (extension.peek() === 0x01)
+        extension.next(0x01);
+      const id = extension.enter(0x04).next(0x04);
+      names.subjectKeyId = der.subarray(id.start, id.end);
+    }
+  }
+  return names;
+}
+
 /** Parses a DER certificate. Throws DerError when it is not one. */
 export function parseCertificate(input: ArrayBuffer | Uint8Array): Certificate {
   const der = input instanceof Uint8Array ? input : new Uint8Array(input);
@@ -434,7 +488,6 @@ export function parseCertificate(input: ArrayBuffer | Uint8Array): Certificate {
     signature: der.subarray(signature.start + 1, signature.end), // skip the unused-bits octet
     issuer: der.subarray(issuer.start, issuer.end),
     subject: subjectBytes,
-    commonNames: commonNames(subjectBytes),
     notBefore,
     notAfter,
     spki: der.subarray(spki.head, spki.end),

@@ -2,7 +2,7 @@
 // certificates below it on a path. Processed forms: dNSName, iPAddress (v4, v6) and directoryName. A constraint
 // of another form (rfc822Name, URI, otherName, …) refuses the path only when a certificate below carries a name
 // of that form. A SAN wildcard is checked against what it could match (CVE-2025-61727). Pure.
-import { describeName, sameBytes } from "tls/der";
+import { commonNames, describeName, sameBytes } from "tls/der";
 import type { Certificate, Subtree } from "tls/der";
 import { TlsError } from "tls/error";
 import { cnKind, formatIp, isDnsName } from "tls/names";
@@ -136,7 +136,7 @@ function namesOf(certificate: Certificate, leaf: boolean): Names {
   const san = certificate.subjectAltName;
   const dns = san ? san.dnsNames.slice() : [];
   if (leaf) {
-    for (const cn of certificate.commonNames) {
+    for (const cn of commonNames(certificate.subject)) {
       if (cnKind(cn) === "host" && !dns.includes(cn))
         dns.push(cn); // a CN written as a host name is a name the certificate claims
     }

@@ -1,8 +1,8 @@
 // What a certificate must be to stand where it stands on a server's path: RFC 5280's profile and the CA/Browser
 // Forum baseline as x509-limbo and webpki apply them (docs/security.md lists each rule and the suite's cases).
 // Plain functions of one certificate and its role; the path search (tls/validate) decides when to call them.
-import { describeName, sameBytes } from "tls/der";
-import type { Certificate } from "tls/der";
+import { commonNames, describeName, sameBytes } from "tls/der";
+import type { Certificate, CertificateNames } from "tls/der";
 import { TlsError } from "tls/error";
 import { cnKind, formatIp } from "tls/names";
 
@@ -26,7 +26,7 @@ const NEVER_CRITICAL: Record<string, string> = {
   "1.3.6.1.5.5.7.1.1": "authorityInfoAccess",
 };
 
-export function label(certificate: Certificate): string {
+export function label(certificate: { subject: Uint8Array }): string {
   return `"${describeName(certificate.subject)}"`;
 }
 
@@ -35,7 +35,7 @@ function untrusted(role: Role, certificate: Certificate, reason: string): never 
 }
 
 /** Issuer and subject are the same name (RFC 5280 6.1: such a certificate does not count as a CA on the path). */
-export function selfIssued(certificate: Certificate): boolean {
+export function selfIssued(certificate: { issuer: Uint8Array; subject: Uint8Array }): boolean {
   return sameBytes(certificate.issuer, certificate.subject);
 }
 
@@ -49,7 +49,7 @@ export function checkDates(certificate: Certificate, now: number, role: Role): v
 }
 
 /** Keys the device can verify with and the baseline allows: RSA of 2048 to 4096 bits in whole bytes with an exponent under 2^32, P-256, P-384. */
-export function checkKey(certificate: Certificate, role: Role): void {
+export function checkKey(certificate: CertificateNames, role: Role): void {
   const key = certificate.key;
   if (key.type === "rsa" && key.bits < MIN_RSA_BITS)
     throw new TlsError("ERR_TLS_WEAK", `${role} ${label(certificate)} has a ${key.bits}-bit RSA key (at least ${MIN_RSA_BITS} required)`);
@@ -173,7 +173,7 @@ export function checkCommonNames(leaf: Certificate): void {
   const san = leaf.subjectAltName;
   if (!san)
     return;
-  for (const cn of leaf.commonNames) {
+  for (const cn of commonNames(leaf.subject)) {
     const kind = cnKind(cn);
     if (kind === "ip" && !san.ipAddresses.some((address) => formatIp(address) === cn))
       untrusted(role, leaf, `has the CN "${cn}", which reads as an address its subjectAltName does not carry in that form`);

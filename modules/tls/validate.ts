@@ -10,8 +10,8 @@
 // bounded time (docs/security.md: the figures and how they were chosen). When every branch fails, the reason
 // is that of the deepest branch. Every refusal is a TlsError whose code says why and whose message names the
 // certificate.
-import { describeName, DerError, parseCertificate, sameBytes } from "tls/der";
-import type { Certificate } from "tls/der";
+import { describeName, DerError, parseCertificate, peekCertificate, sameBytes } from "tls/der";
+import type { Certificate, CertificateNames, PublicKey } from "tls/der";
 import { sha256, verifySignature } from "tls/signature";
 import type { Hash } from "tls/signature";
 import { TlsError } from "tls/error";
@@ -74,16 +74,52 @@ const WEAK_SIGNATURES: Record<string, string> = {
   "1.2.840.10040.4.3": "DSA with SHA-1",
 };
 
+/** Octets of a DER INTEGER's magnitude at `at` (tag 0x02), or -1 when there is none. */
+function integerSize(signature: Uint8Array, at: number): [number, number] {
+  if (signature[at] !== 0x02 || signature[at + 1] & 0x80)
+    return [-1, at];
+  const end = at + 2 + signature[at + 1];
+  let start = at + 2;
+  while (start < end && signature[start] === 0)
+    start++;
+  return [end - start, end];
+}
+
+/**
+ * Whether a signature of this size can have been made with `key`: an RSA signature is as long as the modulus; an
+ * ECDSA signature's r and s are below the curve's order, and a P-384 one has one of them longer than 32 octets
+ * (both shorter has a chance of 2^-256: that signature was made on P-256). A mismatch costs no signature check, so
+ * a hostile chain's look-alikes must carry keys like the real issuer's, whose check the handshake pays anyway.
+ */
+function keyFitsSignature(key: PublicKey, kind: "rsa" | "ecdsa", signature: Uint8Array): boolean {
+  if (kind === "rsa")
+    return key.type === "rsa" && signature.length === (key.bits + 7) >> 3;
+  if (key.type !== "ec" || signature[0] !== 0x30 || signature[1] & 0x80)
+    return false;
+  const [r, next] = integerSize(signature, 2);
+  const [s] = integerSize(signature, next);
+  const size = key.curve === "P-384" ? 48 : 32;
+  return r > 0 && s > 0 && r <= size && s <= size && (size === 32 || Math.max(r, s) > 32);
+}
+
 /** The search ran out of budget: ends the whole validation. */
 class BudgetSpent extends TlsError {}
 /** A candidate's key did not make the signature: the least telling failure of a branch. */
 class NotTheSigner extends TlsError {}
 
-/** A certificate that may stand on the path: what the server sent, or a trust anchor. */
+/**
+ * A certificate that may stand on the path: what the server sent, or a trust anchor. Only its names are read
+ * at first; the whole certificate when it is considered (a hostile chain's look-alikes cost little unread).
+ */
 interface Node {
-  certificate: Certificate;
+  der: Uint8Array;
+  names: CertificateNames;
   anchor: boolean;
   id: number;
+  /** Read on first use; undefined until then. */
+  parsed?: Certificate;
+  /** It could not be read: never a candidate again. */
+  broken?: boolean;
 }
 
 function parse(der: ArrayBuffer | Uint8Array, what: string): Certificate {
@@ -119,6 +155,11 @@ class PathSearch {
 
   constructor(readonly pool: readonly Node[], readonly now: number, readonly maxDepth: number) {}
 
+  /** The node's certificate, read on first use (a DerError propagates: the caller passes the node over). */
+  certificate(node: Node): Certificate {
+    return node.parsed ??= parseCertificate(node.der);
+  }
+
   /** Keeps the failure of the deepest branch; at equal depth, one past the signature check (rank 2) over one before. */
   fail(depth: number, rank: number, error: TlsError): void {
     const best = this.#failure;
@@ -131,20 +172,11 @@ class PathSearch {
   }
 
   issuersOf(certificate: Certificate): Node[] {
-    const matching: Node[] = [];
-    const unknown: Node[] = [];
-    const other: Node[] = [];
     const wanted = certificate.authorityKeyId;
-    for (const node of this.pool) {
-      if (node.anchor || node.certificate === certificate || !sameBytes(node.certificate.subject, certificate.issuer))
-        continue;
-      const id = node.certificate.subjectKeyId;
-      (!wanted || !id ? unknown : sameBytes(wanted, id) ? matching : other).push(node);
-    }
-    const anchors = this.pool.filter((node) => node.anchor && sameBytes(node.certificate.subject, certificate.issuer));
-    const keyed = (node: Node): number => !wanted || !node.certificate.subjectKeyId ? 1 : sameBytes(wanted, node.certificate.subjectKeyId) ? 0 : 2;
-    anchors.sort((a, b) => keyed(a) - keyed(b));
-    return [...anchors, ...matching, ...unknown, ...other];
+    const rank = (node: Node): number => !wanted || !node.names.subjectKeyId ? 1 : sameBytes(wanted, node.names.subjectKeyId) ? 0 : 2;
+    const found = this.pool.filter((node) => !node.broken && node.parsed !== certificate && sameBytes(node.names.subject, certificate.issuer));
+    // trust anchors first, then by key identifier: matching, absent, different; the server's order otherwise
+    return found.sort((a, b) => (a.anchor === b.anchor ? 0 : a.anchor ? -1 : 1) || rank(a) - rank(b) || a.id - b.id);
   }
 
   /** Whether `issuer`'s key made the signature on `subject`: each pair checked once, from the budget. */
@@ -153,7 +185,7 @@ class PathSearch {
     const known = this.#verified.get(key);
     if (known !== undefined)
       return known;
-    const certificate = subject.certificate;
+    const certificate = this.certificate(subject);
     const algorithm = SIGNATURES[certificate.signatureAlgorithm];
     if (!algorithm) {
       const weak = WEAK_SIGNATURES[certificate.signatureAlgorithm];
@@ -161,16 +193,17 @@ class PathSearch {
         ? `${label(certificate)} is signed with ${weak}, which is refused`
         : `${label(certificate)} is signed with an unsupported algorithm (${certificate.signatureAlgorithm})`);
     }
+    if (!keyFitsSignature(issuer.names.key, algorithm.kind, certificate.signature))
+      return false; // that key cannot have made this signature: no check spent
     if (this.signatures >= MAX_SIGNATURES)
       throw new BudgetSpent("ERR_TLS_UNTRUSTED", `gave up after ${MAX_SIGNATURES} signature checks without finding a path to a trusted root: the server sent ${this.pool.filter((node) => !node.anchor).length} certificates`);
     this.signatures++;
-    const keyKind = issuer.certificate.key.type === "ec" ? "ecdsa" : issuer.certificate.key.type;
     let verified = false;
     try {
-      verified = keyKind === algorithm.kind && verifySignature(issuer.certificate.der, algorithm.kind, algorithm.hash, certificate.tbs, certificate.signature);
+      verified = verifySignature(issuer.der, algorithm.kind, algorithm.hash, certificate.tbs, certificate.signature);
     }
     catch (error) {
-      throw new TlsError("ERR_TLS_WEAK", `the key of ${label(issuer.certificate)} cannot verify a signature on this device (${(error as Error).message})`);
+      throw new TlsError("ERR_TLS_WEAK", `the key of ${label(issuer.names)} cannot verify a signature on this device (${(error as Error).message})`);
     }
     this.#verified.set(key, verified);
     return verified;
@@ -181,7 +214,7 @@ class PathSearch {
     const key = node.id * 2 + (role === "trust anchor" ? 1 : 0);
     if (!this.#profiles.has(key)) {
       try {
-        checkProfile(node.certificate, role);
+        checkProfile(this.certificate(node), role);
         this.#profiles.set(key, undefined);
       }
       catch (error) {
@@ -198,14 +231,24 @@ class PathSearch {
   /** Throws unless `candidate` may issue the last certificate of `path` and stand above the rest. */
   consider(path: readonly Node[], candidate: Node): void {
     const role: Role = candidate.anchor ? "trust anchor" : "intermediate";
-    const issuer = candidate.certificate;
-    checkKey(issuer, role);
+    checkKey(candidate.names, role);
     if (!this.signed(path[path.length - 1], candidate))
-      throw new NotTheSigner("ERR_TLS_UNTRUSTED", `the signature on ${label(path[path.length - 1].certificate)} does not verify with the key of ${label(issuer)}: forged, corrupted, or another CA of that name`);
+      throw new NotTheSigner("ERR_TLS_UNTRUSTED", `the signature on ${label(this.certificate(path[path.length - 1]))} does not verify with the key of ${label(candidate.names)}: forged, corrupted, or another CA of that name`);
+    // the candidate is the issuer: only now is it read whole
+    let issuer: Certificate;
+    try {
+      issuer = this.certificate(candidate);
+    }
+    catch (error) {
+      if (!(error instanceof DerError))
+        throw error;
+      candidate.broken = true;
+      throw new TlsError("ERR_TLS_UNTRUSTED", `${role} ${label(candidate.names)}, the issuer of ${label(this.certificate(path[path.length - 1]))}, is not a valid certificate (${error.message})`);
+    }
     this.profile(candidate, role);
     let below = 0; // CAs below the candidate, self-issued ones not counted (RFC 5280 6.1.4 (l))
     for (let i = 1; i < path.length; i++) {
-      if (!selfIssued(path[i].certificate))
+      if (!selfIssued(this.certificate(path[i])))
         below++;
     }
     if (issuer.pathLength !== undefined && below > issuer.pathLength)
@@ -213,14 +256,14 @@ class PathSearch {
     checkDates(issuer, this.now, role);
     for (let i = 0; i < path.length; i++) {
       // name constraints apply to every certificate below, except self-issued intermediates (RFC 5280 6.1.3 (b))
-      if (i === 0 || !selfIssued(path[i].certificate))
-        checkNameConstraints(issuer, path[i].certificate, i === 0, this.names);
+      if (i === 0 || !selfIssued(this.certificate(path[i])))
+        checkNameConstraints(issuer, this.certificate(path[i]), i === 0, this.names);
     }
   }
 
   /** A path from `path` (leaf first) to a trust anchor, or undefined when every branch failed. */
   extend(path: Node[]): Node[] | undefined {
-    const current = path[path.length - 1].certificate;
+    const current = this.certificate(path[path.length - 1]);
     const depth = path.length;
     const candidates = this.issuersOf(current);
     if (!candidates.length) {
@@ -233,13 +276,13 @@ class PathSearch {
       if (this.candidates >= MAX_CANDIDATES)
         throw new BudgetSpent("ERR_TLS_UNTRUSTED", `gave up after considering ${MAX_CANDIDATES} issuer candidates without finding a path to a trusted root`);
       this.candidates++;
-      const issuer = candidate.certificate;
-      if (path.some((node) => node === candidate || (sameBytes(node.certificate.subject, issuer.subject) && sameBytes(node.certificate.spki, issuer.spki)))) {
+      const issuer = candidate.names;
+      if (path.some((node) => node === candidate || (sameBytes(node.names.subject, issuer.subject) && sameBytes(node.names.spki, issuer.spki)))) {
         this.fail(depth, 0, new TlsError("ERR_TLS_UNTRUSTED", `the chain loops back to ${label(issuer)} without reaching a trusted root`));
         continue;
       }
       if (!candidate.anchor) {
-        const intermediates = path.slice(1).filter((node) => !selfIssued(node.certificate)).length + (selfIssued(issuer) ? 0 : 1);
+        const intermediates = path.slice(1).filter((node) => !selfIssued(this.certificate(node))).length + (selfIssued(issuer) ? 0 : 1);
         if (intermediates > this.maxDepth || path.length > MAX_PATH) {
           this.fail(depth, 0, new TlsError("ERR_TLS_UNTRUSTED", `the chain is longer than ${this.maxDepth} intermediates (${MAX_PATH} certificates) without reaching a trusted root`));
           continue;
@@ -282,13 +325,13 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
   if (options.now < options.notBefore)
     throw new TlsError("ERR_CLOCK_NOT_SET", `the device clock (${new Date(options.now).toISOString()}) is earlier than the firmware's build time: set the clock (SNTP) before verifying`);
 
-  const pool: Node[] = [{ certificate: leaf, anchor: false, id: 0 }];
+  const pool: Node[] = [{ der: leaf.der, names: leaf, anchor: false, id: 0, parsed: leaf }];
   const unreadable: string[] = [];
-  const add = (der: ArrayBuffer | Uint8Array, anchor: boolean, what: string): void => {
+  const add = (input: ArrayBuffer | Uint8Array, anchor: boolean, what: string): void => {
+    const der = input instanceof Uint8Array ? input : new Uint8Array(input);
     try {
-      const certificate = parseCertificate(der);
-      if (!pool.some((node) => node.anchor === anchor && sameBytes(node.certificate.der, certificate.der)))
-        pool.push({ certificate, anchor, id: pool.length });
+      if (!pool.some((node) => node.anchor === anchor && sameBytes(node.der, der)))
+        pool.push({ der, names: peekCertificate(der), anchor, id: pool.length });
     }
     catch (error) {
       if (!(error instanceof DerError))
@@ -297,7 +340,7 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
     }
   };
   options.anchors.forEach((der, i) => add(der, true, `trust anchor ${i + 1}`));
-  const trusted = pool.some((node) => node.anchor && sameBytes(node.certificate.der, leaf.der)); // a configured self-signed leaf
+  const trusted = pool.some((node) => node.anchor && sameBytes(node.der, leaf.der)); // a configured self-signed leaf
   checkProfile(leaf, "the server's certificate");
   checkLeaf(leaf, trusted);
   checkKey(leaf, "the server's certificate");
@@ -322,7 +365,7 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
         throw failure;
       throw new TlsError(failure.code, `${failure.reason} (and ${unreadable.length} certificate(s) could not be read: ${unreadable.join("; ")})`);
     }
-    path = found.map((node) => node.certificate);
+    path = found.map((node) => search.certificate(node));
   }
   checkDates(leaf, options.now, "the server's certificate");
   checkServerName(leaf, options.serverName);

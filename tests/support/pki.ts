@@ -31,6 +31,8 @@ export interface IssueOptions {
   notAfter?: Date;
   /** The subject's key: RSA of `rsaBits` (default 2048), or ECDSA P-256. */
   key?: "rsa" | "ec";
+  /** The curve of an "ec" key. Default P-256. */
+  curve?: "P-256" | "P-384";
   rsaBits?: number;
   /** Hash of the issuer's signature. Default SHA-256. */
   hash?: "SHA-256" | "SHA-1";
@@ -88,7 +90,7 @@ async function withHash(keys: CryptoKeyPair, hash: string): Promise<CryptoKeyPai
 }
 
 export async function issue(options: IssueOptions): Promise<Issued> {
-  const algorithm = options.key === "ec" ? ecdsa : { ...rsa, modulusLength: options.rsaBits ?? 2048 };
+  const algorithm = options.key === "ec" ? { ...ecdsa, namedCurve: options.curve ?? "P-256" } : { ...rsa, modulusLength: options.rsaBits ?? 2048 };
   const keys = options.keys ?? await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as CryptoKeyPair;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(!!options.ca, options.pathLength, true),
