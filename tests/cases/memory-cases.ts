@@ -6,8 +6,11 @@ import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
 import { HttpClient } from "http/client";
+import { HttpServer } from "http/server";
+import { PAGE_TYPE, temperaturePage } from "sensors/temperature-page";
+import { readTemperature } from "sensors/temperature";
 import { assert, equal, type TestCase } from "./harness";
-import { fixtureHost, fixturePort, lane } from "./fixture";
+import { fixtureHost, fixturePort, lane, serverPort } from "./fixture";
 
 export interface MemoryPeaks {
   /** Chunk and slot bytes live before the work began (after a forced collection): the app's own baseline. */
@@ -46,8 +49,14 @@ export async function measurePeaks(work: () => Promise<void>): Promise<MemoryPea
   return peaks;
 }
 
-function report(label: string, peaks: MemoryPeaks): void {
-  trace(`MEM ${label} baseChunk=${peaks.baseChunk} baseSlots=${peaks.baseSlots} chunk=${peaks.chunk} slots=${peaks.slots} stack=${peaks.stack}\n`);
+/** Chunk and slot bytes live after a forced collection. */
+function live(): [number, number] {
+  Debug.gc();
+  return [Instrumentation.get(CHUNK) ?? 0, Instrumentation.get(SLOTS) ?? 0];
+}
+
+function report(label: string, peaks: MemoryPeaks, extra = ""): void {
+  trace(`MEM ${label} baseChunk=${peaks.baseChunk} baseSlots=${peaks.baseSlots} chunk=${peaks.chunk} slots=${peaks.slots} stack=${peaks.stack}${extra}\n`);
   if (lane() === "sim") {
     assert(peaks.chunk > 0 && peaks.slots > 0, `${label}: instrumentation gave no heap figures`);
     assert(peaks.stack > 0, `${label}: instrumentation gave no stack figure`);
@@ -111,6 +120,44 @@ export const memoryCases: TestCase[] = [
       client.close();
       equal(received, 65536, "body bytes");
       report("https-64k", peaks);
+    },
+  },
+  {
+    name: "memory: the app's page (GET /) costs, while it is served, its text over what /temperature's JSON costs, and keeps nothing once sent (figures: page, page-json)",
+    async run() {
+      const port = serverPort();
+      const server = new HttpServer({ port, address: fixtureHost() });
+      server.route("GET", "/", () => ({ headers: { "content-type": PAGE_TYPE }, body: temperaturePage(readTemperature()) }));
+      server.route("GET", "/temperature", () => ({ json: readTemperature() }));
+      server.listen();
+      const client = new HttpClient({ idleTimeout: 5000 });
+      const get = async (path: string): Promise<string> => (await client.request(`http://${fixtureHost()}:${port}${path}`)).text();
+      try {
+        // the connection, pooled on both sides, the server's slot, and what a first request of each route leaves
+        // for good (a route's first use; the retained figure is per request from then on)
+        await get("/temperature");
+        await get("/");
+        const json = await measurePeaks(async () => {
+          assert((await get("/temperature")).includes("value"), "the JSON reading");
+        });
+        const page = await measurePeaks(async () => {
+          assert((await get("/")).includes("°C"), "the page");
+        });
+        // what stays live once pages are sent: five more, so that a page kept per request would show five times over
+        const before = live();
+        for (let i = 0; i < 5; i++)
+          await get("/");
+        const after = live();
+        const retained = after[0] - before[0] + after[1] - before[1];
+        report("page-json", json);
+        report("page", page, ` retainedAfterFive=${retained}`);
+        if (lane() === "sim") // the host runtime's figures are V8's
+          assert(retained < 1024, `five pages left ${retained} bytes live (chunk + slots): more than one page's text`);
+      }
+      finally {
+        client.close();
+        server.close();
+      }
     },
   },
 ];
