@@ -404,14 +404,17 @@ export interface CertificateNames {
   issuer: Uint8Array;
   subject: Uint8Array;
   subjectKeyId?: Uint8Array;
+  authorityKeyId?: Uint8Array;
   /** The DER SubjectPublicKeyInfo, and what kind of key it holds. */
   spki: Uint8Array;
   key: PublicKey;
 }
 
-const SUBJECT_KEY_ID_OID = [0x55, 0x1d, 0x0e]; // 2.5.29.14
+/** The last octet of 2.5.29.14 (subjectKeyIdentifier) and 2.5.29.35 (authorityKeyIdentifier), after 0x55 0x1d. */
+const SUBJECT_KEY_ID = 0x0e;
+const AUTHORITY_KEY_ID = 0x23;
 
-/** The names, key and subjectKeyIdentifier of a DER certificate, found without reading the rest. Throws DerError. */
+/** The names, key and key identifiers of a DER certificate, found without reading the rest. Throws DerError. */
 export function peekCertificate(input: ArrayBuffer | Uint8Array): CertificateNames {
   const der = input instanceof Uint8Array ? input : new Uint8Array(input);
   const tbs = new Reader(der).enter(0x30).enter(0x30);
@@ -438,12 +441,23 @@ export function peekCertificate(input: ArrayBuffer | Uint8Array): CertificateNam
     while (list.more) {
       const extension = list.enter(0x30);
       const oid = extension.next(0x06);
-      if (oid.end - oid.start !== 3 || der[oid.start] !== SUBJECT_KEY_ID_OID[0] || der[oid.start + 1] !== SUBJECT_KEY_ID_OID[1] || der[oid.start + 2] !== SUBJECT_KEY_ID_OID[2])
+      const last = der[oid.start + 2];
+      if (oid.end - oid.start !== 3 || der[oid.start] !== 0x55 || der[oid.start + 1] !== 0x1d || (last !== SUBJECT_KEY_ID && last !== AUTHORITY_KEY_ID))
         continue;
       if (extension.peek() === 0x01)
         extension.next(0x01);
-      const id = extension.enter(0x04).next(0x04);
-      names.subjectKeyId = der.subarray(id.start, id.end);
+      const value = extension.enter(0x04);
+      if (last === SUBJECT_KEY_ID) {
+        const id = value.next(0x04);
+        names.subjectKeyId = der.subarray(id.start, id.end);
+      }
+      else {
+        const aki = value.enter(0x30);
+        if (aki.peek() === 0x80) {
+          const id = aki.next(0x80);
+          names.authorityKeyId = der.subarray(id.start, id.end);
+        }
+      }
     }
   }
   return names;

@@ -142,6 +142,26 @@ export function checkProfile(certificate: Certificate, role: Role): void {
 }
 
 /**
+ * A root of the SDK's built-in CA store (modules/crypt/data, a snapshot of browsers' roots): many were encoded
+ * before today's profile (basicConstraints not critical, no subjectKeyIdentifier, an authorityKeyIdentifier
+ * naming an issuer), and a root is trusted for its name and key (RFC 5280 6.1.1 (d)). So such a root is held
+ * to what it proves: it is a CA that may sign certificates, for server authentication, with nothing critical
+ * we do not process. Roots the application configures meet the whole profile (checkProfile).
+ */
+export function checkStoreRoot(certificate: Certificate): void {
+  const role = "trust anchor";
+  if (certificate.unknownCritical.length)
+    untrusted(role, certificate, `has a critical extension this device does not process (${certificate.unknownCritical.join(", ")})`);
+  if (certificate.ca === false)
+    untrusted(role, certificate, "is not a CA (basicConstraints cA is FALSE)");
+  if (certificate.keyUsage !== undefined && !(certificate.keyUsage & KEY_CERT_SIGN))
+    untrusted(role, certificate, "may not sign certificates (keyUsage lacks keyCertSign)");
+  const purposes = certificate.extendedKeyUsage;
+  if (purposes && !purposes.includes(SERVER_AUTH) && !purposes.includes(ANY_PURPOSE))
+    untrusted(role, certificate, "is not for server authentication (its extendedKeyUsage lacks serverAuth)");
+}
+
+/**
  * The server's certificate: not a CA, not for signing certificates, for server authentication. `trusted`: the
  * certificate is itself a configured anchor (a self-signed device certificate), whose CA bits are the
  * configuration's business.

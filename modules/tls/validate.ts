@@ -18,7 +18,7 @@ import { TlsError } from "tls/error";
 import { checkServerName } from "tls/names";
 import { checkNameConstraints } from "tls/name-constraints";
 import type { NameBudget } from "tls/name-constraints";
-import { checkCommonNames, checkDates, checkKey, checkLeaf, checkProfile, label, selfIssued } from "tls/policy";
+import { checkCommonNames, checkDates, checkKey, checkLeaf, checkProfile, checkStoreRoot, label, selfIssued } from "tls/policy";
 import type { Role } from "tls/policy";
 
 export { TlsError } from "tls/error";
@@ -28,6 +28,8 @@ export { checkServerName, ipBytes, matchesDnsName } from "tls/names";
 export interface ValidationOptions {
   /** Trust anchors, DER. */
   anchors: readonly (ArrayBuffer | Uint8Array)[];
+  /** Trust anchors from the SDK's built-in CA store, held to what a root proves only (tls/policy checkStoreRoot). */
+  storeAnchors?: readonly (ArrayBuffer | Uint8Array)[];
   /** The name the server must carry: a DNS name or an IPv4/IPv6 literal; null checks no name (not for TLS). */
   serverName?: string | null;
   /** The time to check validity at (ms since 1970). */
@@ -115,6 +117,8 @@ interface Node {
   der: Uint8Array;
   names: CertificateNames;
   anchor: boolean;
+  /** A root of the SDK's CA store (see storeAnchors). */
+  store?: boolean;
   id: number;
   /** Read on first use; undefined until then. */
   parsed?: Certificate;
@@ -214,7 +218,10 @@ class PathSearch {
     const key = node.id * 2 + (role === "trust anchor" ? 1 : 0);
     if (!this.#profiles.has(key)) {
       try {
-        checkProfile(this.certificate(node), role);
+        if (node.store)
+          checkStoreRoot(this.certificate(node));
+        else
+          checkProfile(this.certificate(node), role);
         this.#profiles.set(key, undefined);
       }
       catch (error) {
@@ -327,11 +334,11 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
 
   const pool: Node[] = [{ der: leaf.der, names: leaf, anchor: false, id: 0, parsed: leaf }];
   const unreadable: string[] = [];
-  const add = (input: ArrayBuffer | Uint8Array, anchor: boolean, what: string): void => {
+  const add = (input: ArrayBuffer | Uint8Array, anchor: boolean, what: string, store = false): void => {
     const der = input instanceof Uint8Array ? input : new Uint8Array(input);
     try {
       if (!pool.some((node) => node.anchor === anchor && sameBytes(node.der, der)))
-        pool.push({ der, names: peekCertificate(der), anchor, id: pool.length });
+        pool.push({ der, names: peekCertificate(der), anchor, store, id: pool.length });
     }
     catch (error) {
       if (!(error instanceof DerError))
@@ -340,6 +347,7 @@ export function validateServerChain(chain: readonly (ArrayBuffer | Uint8Array)[]
     }
   };
   options.anchors.forEach((der, i) => add(der, true, `trust anchor ${i + 1}`));
+  options.storeAnchors?.forEach((der, i) => add(der, true, `root ${i + 1} of the SDK's CA store`, true));
   const trusted = pool.some((node) => node.anchor && sameBytes(node.der, leaf.der)); // a configured self-signed leaf
   checkProfile(leaf, "the server's certificate");
   checkLeaf(leaf, trusted);

@@ -9,7 +9,7 @@
 //   report: an object that receives the reason of a refusal
 import Resource from "Resource";
 import BUILD_TIME from "net/build-time";
-import { parseCertificate, sameBytes } from "tls/der";
+import { peekCertificate, sameBytes } from "tls/der";
 import { TlsError, validateServerChain } from "tls/validate";
 import { report } from "tls/report";
 import type { TlsReport } from "tls/report";
@@ -51,30 +51,31 @@ function sdkStoreAnchor(keyId: Uint8Array): ArrayBuffer | undefined {
   return undefined;
 }
 
-function anchorsFor(chain: readonly Der[], options: VerifyOptions): Der[] {
+/** The configured anchors; else those registered and the roots of the SDK's CA store the chain names by key id. */
+function anchorsFor(chain: readonly Der[], options: VerifyOptions): { anchors: Der[]; storeAnchors: Der[] } {
   const configured = [...(options.certificates ?? []), ...(options.certificate ? [options.certificate] : [])];
   if (configured.length)
-    return configured;
-  const anchors = globalCerts.slice();
+    return { anchors: configured, storeAnchors: [] };
+  const storeAnchors: Der[] = [];
   for (const der of chain) {
     try {
-      const id = parseCertificate(der).authorityKeyId;
+      const id = peekCertificate(der).authorityKeyId;
       const anchor = id && sdkStoreAnchor(id);
       if (anchor)
-        anchors.push(anchor);
+        storeAnchors.push(anchor);
     }
     catch {
       // validation reports the malformed certificate
     }
   }
-  return anchors;
+  return { anchors: globalCerts.slice(), storeAnchors };
 }
 
 /** Whether the chain a server sent (leaf first) is acceptable; if not, the reason is in options.report. */
 export function verifyPeer(chain: readonly Der[], options: VerifyOptions): boolean {
   try {
     validateServerChain(chain, {
-      anchors: anchorsFor(chain, options),
+      ...anchorsFor(chain, options),
       serverName: options.tls_server_name,
       now: Date.now(),
       notBefore: BUILD_TIME,

@@ -119,6 +119,17 @@ export const validateCases: TestCase[] = [
     },
   },
   {
+    name: "tls/validate: a root encoded before today's profile (basicConstraints not critical) is trusted from the SDK's CA store, refused when the application configures it",
+    async run() {
+      const chain = loadPemCertificates("zoo-chain-legacy.pem");
+      const root = loadPemCertificates("zoo-legacy-root.pem");
+      const path = validateServerChain(chain, options({ anchors: [], storeAnchors: root }));
+      equal(path.length, 2, "path length");
+      const error = refused(() => validateServerChain(chain, options({ anchors: root })), "ERR_TLS_UNTRUSTED");
+      assert(error.message.includes("basicConstraints critical"), error.message);
+    },
+  },
+  {
     name: "tls/validate: a CA whose keyUsage lacks keyCertSign cannot issue: ERR_TLS_UNTRUSTED",
     async run() {
       const error = refused(() => validateServerChain(loadPemCertificates("zoo-chain-no-certsign.pem"), options()), "ERR_TLS_UNTRUSTED");

@@ -48,6 +48,8 @@ export interface IssueOptions {
   keys?: CryptoKeyPair;
   /** Serial number, hex. Default: 01, 02, … in this process (a CA that outlives it needs its own: random). */
   serialNumber?: string;
+  /** basicConstraints marked critical (default true; false as some old roots have it). */
+  basicConstraintsCritical?: boolean;
   /** The subjectKeyIdentifier to write instead of the key's own (a look-alike of another CA). */
   subjectKeyId?: Uint8Array;
   /** A critical nameConstraints extension of dNSName subtrees. */
@@ -93,7 +95,7 @@ export async function issue(options: IssueOptions): Promise<Issued> {
   const algorithm = options.key === "ec" ? { ...ecdsa, namedCurve: options.curve ?? "P-256" } : { ...rsa, modulusLength: options.rsaBits ?? 2048 };
   const keys = options.keys ?? await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as CryptoKeyPair;
   const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(!!options.ca, options.pathLength, true),
+    new x509.BasicConstraintsExtension(!!options.ca, options.pathLength, options.basicConstraintsCritical ?? true),
     new x509.KeyUsagesExtension(options.keyUsage ?? (options.ca
       ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
       : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment), true),

@@ -122,6 +122,9 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
   const constrained = await issue({ subject: "CN=netkit constrained intermediate", ca: true, issuer: root, nameConstraints: { permitted: ["localhost"], excluded: ["bad.localhost"] } });
   const underConstrained = await issue({ subject: "CN=localhost (constrained)", issuer: constrained, dnsNames: ["localhost", "a.localhost"] });
   const excludedByConstraint = await issue({ subject: "CN=bad.localhost (excluded)", issuer: constrained, dnsNames: ["bad.localhost"] });
+  // encoded as some roots of the SDK's CA store are: basicConstraints not critical
+  const legacyRoot = await issue({ subject: "CN=netkit legacy root", ca: true, basicConstraintsCritical: false });
+  const underLegacyRoot = await issue({ subject: "CN=localhost (legacy root)", issuer: legacyRoot, ...localhost });
   const caWithoutCertSign = await issue({ subject: "CN=netkit CA without keyCertSign", ca: true, issuer: root, keyUsage: 1 /* digitalSignature only */ });
   const underNoCertSign = await issue({ subject: "CN=localhost (under no keyCertSign)", issuer: caWithoutCertSign, ...localhost });
   const unknownCritical = await issue({ subject: "CN=localhost (unknown critical)", issuer: intermediate, criticalExtension: "1.3.6.1.4.1.55555.1", ...localhost });
@@ -226,6 +229,8 @@ export async function startTlsZoo(pki: TestPki): Promise<Zoo> {
     "zoo-chain-ipv6.pem": bundle(ipv6, intermediate),
     "zoo-chain-no-certsign.pem": bundle(underNoCertSign, caWithoutCertSign),
     "zoo-chain-critical.pem": bundle(unknownCritical, intermediate),
+    "zoo-legacy-root.pem": bundle(legacyRoot),
+    "zoo-chain-legacy.pem": bundle(underLegacyRoot),
     "zoo-chain-backtrack.pem": bundle(leaf, intermediateByStranger, intermediate),
     "zoo-chain-constrained.pem": bundle(underConstrained, constrained),
     "zoo-chain-excluded.pem": bundle(excludedByConstraint, constrained),
