@@ -186,6 +186,13 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
   let ve = end;
   while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
   while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  const bits = valueBits(src, vs, ve, where);
+  offsets.push(start - base, kinds & 2 ? base - colon : colon - base, vs - base, ve - base);
+  return bits;
+}
+
+/** The OR of a field value's bytes src[vs, ve) (a caller tells ASCII from the result), refusing controls but HTAB. */
+function valueBits(src: Uint8Array, vs: number, ve: number, where: string): number {
   let bits = 0;
   for (let j = vs; j < ve; j++) {
     const v = src[j];
@@ -193,7 +200,6 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
       throw invalid(controlReason(v, `${where} value`));
     bits |= v;
   }
-  offsets.push(start - base, kinds & 2 ? base - colon : colon - base, vs - base, ve - base);
   return bits;
 }
 
@@ -206,13 +212,7 @@ function scanContinuation(src: Uint8Array, start: number, end: number, offsets: 
   let ve = end;
   while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
   while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
-  let bits = 0;
-  for (let j = vs; j < ve; j++) {
-    const v = src[j];
-    if ((v < SP && v !== HTAB) || v === 127)
-      throw invalid(controlReason(v, "folded header value"));
-    bits |= v;
-  }
+  const bits = valueBits(src, vs, ve, "folded header");
   offsets.push(start - base, 0, vs - base, ve - base);
   return bits;
 }
