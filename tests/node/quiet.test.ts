@@ -1,8 +1,9 @@
 // Quiet, fast commands: the app's trace appears only under a failing test, and build:host compiles only
-// what changed and drops the outputs of deleted sources.
+// what changed and drops the outputs of deleted sources, and the benchmark leaves the committed figures alone
+// unless asked.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, statSync, existsSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, statSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ function run(args: string[], cwd = root): Promise<{ code: number; output: string
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.NETKIT_TRACE;
+    delete env.BENCH_UPDATE;
     execFile(process.execPath, args, { cwd, env, timeout: 60000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
     });
@@ -69,5 +71,17 @@ describe("quiet, fast commands", function () {
     assert.equal(result.code, 0, result.output);
     assert.ok(!existsSync(compiled), "the output of a deleted source is removed");
     assert.ok(!existsSync(compiled + ".map"));
+  });
+
+  it("the benchmark's Node lane writes build/bench-results.json and leaves the committed bench/results.json alone", async () => {
+    const committed = path.join(root, "bench", "results.json");
+    const before = readFileSync(committed, "utf8");
+    const written = path.join(root, "build", "bench-results.json");
+    rmSync(written, { force: true });
+    const { code, output } = await run(["--import", path.join(out, "tests/host/register.js"), path.join(out, "bench/parser.js")]);
+    assert.equal(code, 0, output);
+    assert.match(output, /written: build\/bench-results\.json/);
+    assert.equal(readFileSync(committed, "utf8"), before);
+    assert.ok(Array.isArray((JSON.parse(readFileSync(written, "utf8")) as { parser?: unknown }).parser));
   });
 });
