@@ -28,7 +28,7 @@ describe("npm start (the app against its demo servers, on the host runtime)", fu
     assert.match(output, /http: WARNING localhost: tls.verify is false/);
     assert.match(output, /time ms: dns \d+, connect \d+, tls \d+, first byte \d+, body \d+/);
     assert.match(output, /main: http: connections \d+ \(open \d+\), reused \d+, handshakes 2 \(0 refused\)/);
-    assert.match(output, /main: memory: chunk heap used \d+ bytes, slot heap used \d+ bytes/);
+    assert.match(output, /main: memory: host figures \(Node, not the device's XS heaps\): V8 heap and buffers used \d+ bytes, V8 heap used \d+ bytes/);
     assert.match(output, /main: done: 3 of 3 fetched, 0 failed/);
   });
 
