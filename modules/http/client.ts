@@ -654,6 +654,11 @@ class Exchange implements ParserEvents {
       this.#release(false);
     }
     catch (finishError) {
+      if (!this.#marks.first && this.url.protocol === "http:" && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
+        // OpenSSL's servers close a plain-HTTP request without a byte (nginx answers 400, which parses)
+        this.fail(new HttpError("ERR_TRUNCATED", "the server closed the connection without answering (an HTTPS server does that to plain HTTP: is the URL https://?)", { host: this.#host, phase: "headers" }));
+        return;
+      }
       this.fail(withContext(finishError, this.#host, this.#stream ? "body" : "headers"));
     }
   }

@@ -175,6 +175,19 @@ export const tlsCases: TestCase[] = [
       }
     },
   },
+  {
+    name: "http:// to an HTTPS server that closes without answering fails with ERR_TRUNCATED asking whether the URL is https://",
+    async run() {
+      const client = new HttpClient();
+      try {
+        const error = await rejects(() => client.request(`http://127.0.0.1:${fixturePort("Https")}/`, { timeouts: TIMEOUTS }), "ERR_TRUNCATED");
+        assert(error.message.includes("is the URL https://?"), error.message);
+      }
+      finally {
+        client.close();
+      }
+    },
+  },
   // defaults: config.certs as the anchors, and the SDK's session cache between connections that use them
   {
     name: "tls: without a tls option the request is verified against config.certs",
