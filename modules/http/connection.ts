@@ -184,12 +184,12 @@ export class Connection {
   /** Called with the bytes the TLS layer reads while connecting: keeps the first 5 (a record header). */
   watchTlsBytes(bytes: Uint8Array): void {
     const pending = this.#pending;
-    if (!pending || (pending.first && pending.first.length >= 5))
+    const had = pending?.first ?? new Uint8Array(0);
+    if (!pending || had.length >= 5)
       return;
-    const first = new Uint8Array(Math.min(5, (pending.first?.length ?? 0) + bytes.length));
-    if (pending.first)
-      first.set(pending.first);
-    first.set(bytes.subarray(0, first.length - (pending.first?.length ?? 0)), pending.first?.length ?? 0);
+    const first = new Uint8Array(Math.min(5, had.length + bytes.length));
+    first.set(had);
+    first.set(bytes.subarray(0, first.length - had.length), had.length);
     pending.first = first;
   }
 
