@@ -57,14 +57,16 @@ function configKeys(): string[] {
 }
 
 /** A key=value value: JSON when it parses as a list, an object, a number or a boolean, else the string. */
-function configValue(text: string): unknown {
+function configValue(key: string, text: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
     if (value !== null && typeof value !== "string")
       return value;
   }
-  catch {
-    // a plain string, as mcconfig passes it
+  catch (error) {
+    if (text.startsWith("[") || text.startsWith("{")) // meant as JSON
+      throw new UsageError(`${key}=… is not valid JSON (${(error as Error).message})`);
+    // else a plain string, as mcconfig passes it
   }
   return text;
 }
@@ -111,7 +113,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (key && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       if (!keys.includes(key))
         throw new UsageError(`unknown config key "${key}" (known: ${keys.join(", ")})`);
-      config[key] = configValue(argument.slice(equals + 1));
+      config[key] = configValue(key, argument.slice(equals + 1));
       continue;
     }
     let url: URL | undefined;

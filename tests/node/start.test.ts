@@ -99,6 +99,7 @@ describe("npm start with its own URLs and config", function () {
     [["example.com"], /"example.com" is neither an http:\/\/ or https:\/\/ URL nor key=value/],
     [["ftp://example.com/"], /neither an http:\/\/ or https:\/\/ URL/],
     [["colour=blue"], /unknown config key "colour"/],
+    [["urls=[\"http://127.0.0.1:1/\""], /urls=… is not valid JSON/],
     [["--without", "https", "http://127.0.0.1:1/"], /--without leaves out a demo server/],
     [[], /\$HOST_CONFIG is not JSON/, { HOST_CONFIG: "{urls:" }],
   ] as [string[], RegExp, Record<string, string>?][]) {
