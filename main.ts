@@ -15,8 +15,9 @@ import { HttpServer, type ServerTlsOptions } from "http/server";
 import { readTemperature } from "sensors/temperature";
 import { temperaturePage, PAGE_TYPE } from "sensors/temperature-page";
 
-/** One entry of config.urls: a URL, or a URL with how to verify it. */
-type Target = string | { url: string; verify?: boolean; ca?: string };
+/** One entry of config.urls, checked: a URL and how to verify it. */
+interface Target { url: string; verify: boolean; ca?: string }
+const TARGET_KEYS = ["url", "verify", "ca"];
 
 const PREVIEW_BYTES = 64;
 
@@ -82,8 +83,87 @@ function printable(bytes: Uint8Array): string {
   return text;
 }
 
+/** A config value as a person would write it, shortened. */
+function shown(value: unknown): string {
+  const text = value === undefined ? "undefined" : JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** A string of URLs separated by commas or white space (mcconfig passes `urls=…` as a string). No RegExp: see docs/sdk-notes.md. */
+function splitUrls(text: string): string[] {
+  const urls: string[] = [];
+  let current = "";
+  for (const c of text + " ") {
+    if (c === "," || c === " " || c === "\t" || c === "\n" || c === "\r") {
+      if (current)
+        urls.push(current);
+      current = "";
+    }
+    else
+      current += c;
+  }
+  return urls;
+}
+
+/** Why an entry of config.urls cannot be fetched, or its target. */
+function readTarget(entry: unknown, where: string): Target | HttpError {
+  const refuse = (why: string) => new HttpError("ERR_CONFIG", `${where} ${why}: give a URL string or {"url": …, "verify": false} or {"url": …, "ca": "root.pem"}`);
+  if (typeof entry === "string")
+    return entry.trim() ? { url: entry.trim(), verify: true } : refuse("is an empty string");
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+    return refuse(`is ${shown(entry)}`);
+  const fields = entry as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((key) => !TARGET_KEYS.includes(key));
+  if (unknown !== undefined)
+    return refuse(`has the unknown key "${unknown}" (known: ${TARGET_KEYS.join(", ")})`);
+  const { url, verify, ca } = fields;
+  if (typeof url !== "string" || !url.trim())
+    return refuse(url === undefined ? "has no url" : `has the url ${shown(url)}, not a URL string`);
+  if (verify !== undefined && typeof verify !== "boolean")
+    return refuse(`has verify ${shown(verify)}, not true or false`);
+  if (ca !== undefined && (typeof ca !== "string" || !ca))
+    return refuse(`has ca ${shown(ca)}, not a resource name`);
+  return { url: url.trim(), verify: verify !== false, ca: ca as string | undefined };
+}
+
+/**
+ * config.urls as targets: a list of URL strings and {url, verify, ca} objects, one such object, or one string
+ * of URLs separated by commas or spaces. Each entry that cannot be used is traced with its index and code,
+ * and counted in `invalid`; the others are fetched.
+ */
+function readTargets(urls: unknown): { targets: Target[]; invalid: number } {
+  if (urls === undefined || urls === null || urls === "")
+    return { targets: [], invalid: 0 };
+  const entries = typeof urls === "string" ? splitUrls(urls) : Array.isArray(urls) ? urls : typeof urls === "object" ? [urls] : undefined;
+  if (!entries) {
+    trace(`main: ${new HttpError("ERR_CONFIG", `config.urls is ${shown(urls)}: give a list of URLs, or one string of URLs separated by commas or spaces`).message}\n`);
+    return { targets: [], invalid: 1 };
+  }
+  const targets: Target[] = [];
+  let invalid = 0;
+  for (let index = 0; index < entries.length; index++) {
+    const target = readTarget(entries[index], `config.urls[${index}]`);
+    if (target instanceof HttpError) {
+      trace(`main: ${target.message}; left out\n`);
+      invalid++;
+    }
+    else
+      targets.push(target);
+  }
+  return { targets, invalid };
+}
+
+/** A port of the config: 0 (off) to 65535, as a number or a string of digits (mcconfig passes strings). */
+function readPort(value: unknown, name: string): number {
+  const port = typeof value === "string" && value.trim() ? Number(value) : value ?? 0;
+  if (typeof port === "number" && Number.isInteger(port) && port >= 0 && port <= 65535)
+    return port;
+  trace(`main: ${new HttpError("ERR_CONFIG", `config.${name} is ${shown(value)}, not a port (0 to 65535; 0 is off)`).message}; not serving\n`);
+  return 0;
+}
+
 async function fetchOne(target: Target): Promise<boolean> {
-  const { url, verify, ca } = typeof target === "string" ? { url: target, verify: true, ca: undefined } : target;
+  const { url, verify, ca } = target;
   const options: RequestOptions = { timeouts: { connect: 15000, headers: 15000, idle: 15000, total: 60000 } };
   try {
     if (url.startsWith("https:")) {
@@ -138,8 +218,8 @@ function serve(port: number, tls?: ServerTlsOptions): HttpServer | undefined {
 
 /** config.server (HTTP) and config.secureServer (HTTPS, with the serverCertificate and serverKey resources), on config.serverAddress (default: every address). */
 function serveAll(): void {
-  serve(Number(config.server ?? 0));
-  serve(Number(config.secureServer ?? 0), {
+  serve(readPort(config.server, "server"));
+  serve(readPort(config.secureServer, "secureServer"), {
     certificate: String(config.serverCertificate ?? "device.pem"),
     key: String(config.serverKey ?? "device-key.pem"),
   });
@@ -160,21 +240,36 @@ async function main(): Promise<void> {
   catch (error) {
     trace(`main: clock not set: ${describe(error)} (verified HTTPS will fail its date checks)\n`);
   }
-  const targets = ((config.urls as Target[] | undefined) ?? []);
   let ok = 0;
-  for (const target of targets) {
-    await linkUp();
-    if (await fetchOne(target))
-      ok++;
+  let total = 0;
+  let invalid = 0;
+  try {
+    const read = readTargets(config.urls);
+    invalid = read.invalid;
+    total = read.targets.length + invalid;
+    for (const target of read.targets) {
+      await linkUp();
+      if (await fetchOne(target))
+        ok++;
+    }
   }
-  trace(`main: http: ${describeHttpStats()}\n`);
-  trace(`main: memory: ${describeMemory()}\n`);
-  trace(`main: done: ${ok} of ${targets.length} fetched, ${targets.length - ok} failed\n`);
+  finally { // the summary, whatever happened above
+    trace(`main: http: ${describeHttpStats()}\n`);
+    trace(`main: memory: ${describeMemory()}\n`);
+    trace(`main: done: ${ok} of ${total} fetched, ${total - ok} failed${invalid ? ` (${invalid} not valid in config.urls)` : ""}\n`);
+  }
 }
 
-/** The XS heaps now, from the SDK's instrumentation (bytes; creation in manifest.json sets their sizes). */
+/**
+ * The XS heaps now, from the SDK's instrumentation (bytes; creation in manifest.json sets their sizes). The
+ * Node host runtime has no XS heaps: it adds a "Host Runtime" counter (the SDK has none of that name), and
+ * the line then names what it measures there instead, so its figures are never read as the device's.
+ */
 function describeMemory(): string {
-  const read = (name: Parameters<typeof Instrumentation.map>[0]): number => Instrumentation.get(Instrumentation.map(name)) ?? 0;
+  const read = (name: string): number => Instrumentation.get(Instrumentation.map(name as Parameters<typeof Instrumentation.map>[0])) ?? 0;
+  if (Instrumentation.map("Host Runtime" as Parameters<typeof Instrumentation.map>[0]) !== undefined)
+    return `host figures (Node, not the device's XS heaps): V8 heap and buffers used ${read("XS Chunk Heap Used")} bytes, ` +
+      `V8 heap used ${read("XS Slot Heap Used")} bytes, sockets ${read("Network Sockets")}, host free ${read("System Free Memory")} bytes`;
   return `chunk heap used ${read("XS Chunk Heap Used")} bytes, slot heap used ${read("XS Slot Heap Used")} bytes, ` +
     `sockets ${read("Network Sockets")}, system free ${read("System Free Memory")} bytes`;
 }

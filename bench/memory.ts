@@ -4,11 +4,12 @@
 // 2. They run again with the SDK's guideline for a TLS handshake held back from every budget (10 KB chunk,
 //    6 KB of slots = 384 slots of 16 bytes on an ESP32, 4 KB of stack = 256 slots): a case that passes there
 //    had at least that much free throughout.
-// Writes bench/memory.json; docs/memory.md quotes it.
+// Writes build/bench-memory.json, or bench/memory.json (which docs/memory.md quotes) with BENCH_UPDATE=1.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot, simulatorUnavailable } from "../tools/simulator.js";
+import { outputFile } from "./output.js";
 import { runCasesApp, startDeviceFixtures, type AppOutcome } from "../tests/sim/device-run.js";
 
 interface Creation {
@@ -100,6 +101,7 @@ const results = {
   runs: runs.map((run) => ({ label: run.label, creation: run.creation, passed: run.outcome.passed, failed: run.outcome.failed, problem: run.outcome.problem, cases: run.outcome.cases })),
   cases,
 };
-writeFileSync(path.join(projectRoot, "bench", "memory.json"), JSON.stringify(results, null, 2) + "\n");
-console.log("\nbench:memory: wrote bench/memory.json");
+const output = outputFile("memory.json");
+writeFileSync(output.file, JSON.stringify(results, null, 2) + "\n");
+console.log(`\nbench:memory: wrote ${output.shown}`);
 process.exit(full.outcome.failed === 0 && full.outcome.passed > 0 ? 0 : 1);

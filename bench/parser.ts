@@ -1,15 +1,15 @@
 // Node lane of `npm run bench`: our response parser (http/parser, the device code) against Node's own
 // HTTP parser (llhttp, through node:_http_common) in the same process, on the same bytes, fed in the 1 KB
 // pieces a device receives. Prints MB/s and the ratio, and writes the "parser" section of
-// bench/results.json (keeping the simulator lane's). Timing lives here, never in the tests.
+// build/bench-results.json, or bench/results.json with BENCH_UPDATE=1 (keeping the simulator lane's). Timing
+// lives here, never in the tests.
 // The two parsers run alternately, RUNS times each after a warm-up; the ratio is the median of the
 // per-pair ratios, so a load change on the machine during the run moves both sides of a pair alike.
 import { createRequire } from "node:module";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ResponseParser } from "http/parser";
+import { outputFile } from "./output.js";
 
 const require = createRequire(import.meta.url);
 interface LlParser {
@@ -133,9 +133,9 @@ const load = loadavg()[0];
 console.log(`bench, Node lane (Node ${process.version}, load ${load.toFixed(2)}): our http/parser against Node's llhttp, fed 1 KB at a time, medians of ${RUNS} alternating runs`);
 for (const r of results)
   console.log(`  ${r.workload.padEnd(50)} ours ${String(r.oursMBps).padStart(7)} MB/s   llhttp ${String(r.llhttpMBps).padStart(7)} MB/s   ratio ${r.ratio}${r.target ? ` (target ≥ ${r.target}: ${r.ratio >= r.target ? "met" : "NOT met"})` : ""}`);
-const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "results.json");
+const { file, shown } = outputFile("results.json");
 const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> : {};
 delete previous.lane; // older files: one lane only
 delete previous.date;
 writeFileSync(file, JSON.stringify({ ...previous, node: { date: new Date().toISOString(), version: process.version, load: +load.toFixed(2), runs: RUNS }, parser: results }, null, 2) + "\n");
-console.log(`  written: bench/results.json`);
+console.log(`  written: ${shown}`);

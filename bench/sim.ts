@@ -6,7 +6,8 @@
 // control socket: wall time means nothing on the simulator, which polls sockets on a timer), the peak XS
 // chunk and slot heap above the idle baseline (sampled by the app on a 5 ms timer and after every
 // callback), the XS stack high-water mark, and the TLS handshakes the server saw (full and resumed).
-// Writes the "sim" and "budget" sections of bench/results.json, keeping the Node lane's.
+// Writes the "sim" and "budget" sections of build/bench-results.json (bench/results.json with BENCH_UPDATE=1),
+// keeping the Node lane's.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -18,6 +19,7 @@ import type { AddressInfo } from "node:net";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createTestPki, issue } from "../tests/support/pki.js";
+import { outputFile } from "./output.js";
 import { buildForSimulator, projectRoot, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";
 
 const RUNS = Number(process.env.BENCH_SIM_RUNS ?? 3);
@@ -31,7 +33,7 @@ const SEQ_SIZE = 1024;
 const BUDGET_SIZE = 1024;
 
 const benchDir = path.join(projectRoot, "bench", "sim");
-const resultsFile = path.join(projectRoot, "bench", "results.json");
+const { file: resultsFile, shown: resultsShown } = outputFile("results.json");
 
 interface Job {
   client: "ours" | "ours-onbody" | "sdk" | "raw";
@@ -486,5 +488,5 @@ if (!only)
 if (only !== "probe") // the diagnostic's figures are in its trace, not in the file
   writeFileSync(resultsFile, JSON.stringify(only ? { ...previous, simPartial: summary } : { ...previous, sim: summary, budget }, null, 2) + "\n");
 if (only !== "probe")
-  console.log("  written: bench/results.json");
+  console.log(`  written: ${resultsShown}`);
 process.exit(failures.length ? 1 : 0);

@@ -23,7 +23,8 @@ interface Results {
   budget?: Record<string, unknown>;
 }
 
-const results = JSON.parse(readFileSync(path.join(projectRoot, "bench", "results.json"), "utf8")) as Results;
+// the committed figures, or the file given (`npm run -s bench:table -- build/bench-results.json`)
+const results = JSON.parse(readFileSync(path.resolve(process.argv[2] ?? path.join(projectRoot, "bench", "results.json")), "utf8")) as Results;
 const out: string[] = [];
 const row = (cells: (string | number)[]) => out.push(`| ${cells.join(" | ")} |`);
 

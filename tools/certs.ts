@@ -31,6 +31,9 @@ commands:
 
 options:
   --dir <folder>       the certs folder (default: the project's certs/)
+  --manifest <file>    add: the app manifest whose config.certs lists the folder's roots (default: the
+                       project's manifest.json, when --dir is the project's certs/); without one, add
+                       prints the line to put in your manifest
   --store <file.pem>   search only this trust store for roots (repeatable; default: Node's built-in
                        Mozilla root store, tls.rootCertificates)
   --timeout <ms>       connect + TLS handshake limit (default 10000)
@@ -276,7 +279,7 @@ function printChain(out: Out, chain: CertInfo[]): void {
 // ---------------------------------------------------------------------------------------------------
 // Commands
 
-interface Options { dir: string; store?: string[]; timeout: number; json: boolean }
+interface Options { dir: string; store?: string[]; timeout: number; json: boolean; manifest?: string }
 
 function loadStore(files: string[] | undefined): { name: string; certs: X509Certificate[] } {
   if (!files?.length)
@@ -388,11 +391,65 @@ async function add(hosts: string[], options: Options, out: Out): Promise<number>
     out.say(`✓ ${target.label}: ${result.message}`);
   }
   const ok = results.every((r) => r.ok);
+  const files = results.flatMap((r) => (r.file && path.dirname(r.file) === dir ? [path.basename(r.file)] : []));
+  const listing = files.length ? listInManifest(files, options.manifest) : undefined;
   if (out.json)
-    process.stdout.write(JSON.stringify({ command: "add", dir, store: store.name, ok, results }, null, 2) + "\n");
-  else if (results.some((r) => r.status === "added"))
-    out.say(`\nrebuild the firmware to include the new root${results.filter((r) => r.status === "added").length > 1 ? "s" : ""}.`);
+    process.stdout.write(JSON.stringify({ command: "add", dir, store: store.name, ok, results, manifest: listing ?? null }, null, 2) + "\n");
+  else if (listing) {
+    if (listing.updated)
+      out.say(`\nlisted ${listing.added.join(", ")} in config.certs of ${listing.file}.`);
+    else if (listing.added.length)
+      out.say(`\n${listing.reason}: list ${listing.added.length > 1 ? "them" : "it"} in your manifest's config yourself:\n  ${listing.line}`);
+    if (results.some((r) => r.status === "added") || listing.added.length)
+      out.say(`rebuild the firmware to include the new root${files.length > 1 ? "s" : ""}.`);
+  }
   return ok ? 0 : 1;
+}
+
+interface Listing {
+  /** The manifest, if one was given or found. */
+  file: string | null;
+  /** The files that were not yet in config.certs. */
+  added: string[];
+  /** Whether the manifest now lists them. */
+  updated: boolean;
+  /** The config.certs line with them, for a manifest the command did not write. */
+  line: string;
+  reason?: string;
+}
+
+/**
+ * Lists `files` (names in the certs folder) in the manifest's config.certs, the trust anchors of every HTTPS
+ * request. The manifest is rewritten only when it is exactly what JSON.stringify(…, null, 2) makes of it, so
+ * no formatting or comment is lost; otherwise the line to add is printed.
+ */
+function listInManifest(files: string[], manifestFile: string | undefined): Listing {
+  if (!manifestFile) {
+    const line = `"certs": ${JSON.stringify(files)}`;
+    return { file: null, added: files, updated: false, line, reason: "no manifest given (--manifest)" };
+  }
+  let text: string;
+  let manifest: { config?: Record<string, unknown> };
+  try {
+    text = readFileSync(manifestFile, "utf8");
+    manifest = JSON.parse(text) as typeof manifest;
+  }
+  catch (error) {
+    const line = `"certs": ${JSON.stringify(files)}`;
+    return { file: manifestFile, added: files, updated: false, line, reason: `cannot read ${manifestFile} (${(error as Error).message.split("\n")[0]})` };
+  }
+  const config = manifest.config ?? {};
+  const listed = Array.isArray(config.certs) ? (config.certs as unknown[]).map(String) : typeof config.certs === "string" ? [config.certs] : [];
+  const added = files.filter((file) => !listed.includes(file));
+  const certs = [...listed, ...added];
+  const line = `"certs": ${JSON.stringify(certs)}`;
+  if (!added.length)
+    return { file: manifestFile, added, updated: false, line };
+  if (JSON.stringify(manifest, null, 2) + "\n" !== text)
+    return { file: manifestFile, added, updated: false, line, reason: `${manifestFile} is formatted by hand` };
+  manifest.config = { ...config, certs };
+  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  return { file: manifestFile, added, updated: true, line };
 }
 
 function findInDir(dir: string, cert: X509Certificate): string | undefined {
@@ -626,6 +683,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         dir: { type: "string" },
+        manifest: { type: "string" },
         store: { type: "string", multiple: true },
         timeout: { type: "string" },
         out: { type: "string" },
@@ -649,11 +707,15 @@ export async function main(argv: string[]): Promise<number> {
     const timeout = values.timeout === undefined ? 10000 : Number(values.timeout);
     if (!Number.isInteger(timeout) || timeout <= 0)
       throw new UsageError(`--timeout takes a positive number of milliseconds, not ${values.timeout}`);
+    const dir = path.resolve(values.dir ?? path.join(projectRoot, "certs"));
     const options: Options = {
-      dir: path.resolve(values.dir ?? path.join(projectRoot, "certs")),
+      dir,
       store: values.store,
       timeout,
       json: values.json,
+      // the project's manifest lists the project's certs/; another folder's manifest is the user's to name
+      manifest: values.manifest !== undefined ? path.resolve(values.manifest)
+        : dir === path.join(projectRoot, "certs") ? path.join(projectRoot, "manifest.json") : undefined,
     };
     switch (command) {
       case "add": return await add(rest, options, out);

@@ -14,6 +14,7 @@ import { ResponseParser, type ParserEvents, type ResponseHead } from "./parser";
 import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
 import { Connection, type ConnectionEvents, type Origin } from "./connection";
 import { httpStats } from "./stats";
+import { startsTlsRecord } from "tls/report";
 
 export { HttpError } from "./errors";
 export type { HttpErrorCode, HttpPhase } from "./errors";
@@ -609,6 +610,10 @@ class Exchange implements ParserEvents {
       this.#marks.first = Date.now();
       if (this.#marks.send)
         this.#timings.firstByte = this.#marks.first - this.#marks.send;
+      if (this.url.protocol === "http:" && startsTlsRecord(bytes)) { // no HTTP response starts with bytes 20 to 23
+        this.fail(new HttpError("ERR_INVALID_RESPONSE", "the server answered with TLS: use https://", { host: this.#host, phase: "headers" }));
+        return;
+      }
     }
     const parser = this.#parser;
     let offset = 0;
@@ -649,6 +654,11 @@ class Exchange implements ParserEvents {
       this.#release(false);
     }
     catch (finishError) {
+      if (!this.#marks.first && this.url.protocol === "http:" && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
+        // OpenSSL's servers close a plain-HTTP request without a byte (nginx answers 400, which parses)
+        this.fail(new HttpError("ERR_TRUNCATED", "the server closed the connection without answering (an HTTPS server does that to plain HTTP: is the URL https://?)", { host: this.#host, phase: "headers" }));
+        return;
+      }
       this.fail(withContext(finishError, this.#host, this.#stream ? "body" : "headers"));
     }
   }

@@ -11,6 +11,7 @@ import type { SecureOptions } from "securesocket";
 import Net from "net";
 import { utf8Bytes } from "./text";
 import { HttpError } from "./errors";
+import { notTls } from "tls/report";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "./stats";
 
@@ -73,10 +74,27 @@ interface PendingConnect {
   fail(error: HttpError): void;
   tcpConnected?: boolean;
   tcpReceived?: boolean;
+  /** The first bytes the server sent during the handshake (up to 5: a record header), to tell a server that is not speaking TLS. */
+  first?: Uint8Array;
 }
 
-/** `sock` wrapped in a SecureSocket, its TCP messages seen by `connection` until the handshake is over. */
+/**
+ * `sock` wrapped in a SecureSocket, its TCP messages and the first bytes the TLS layer reads from it seen by
+ * `connection` until the handshake is over.
+ */
 function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, connection: Connection): StreamSocket {
+  const read = sock.read;
+  // defined, not assigned: an assignment would fail on the frozen prototype of a preloaded Socket
+  Object.defineProperty(sock, "read", {
+    configurable: true,
+    writable: true,
+    value(...args: unknown[]): unknown {
+      const result = (read as (...a: unknown[]) => unknown).apply(sock, args);
+      if (connection.connecting && result instanceof ArrayBuffer)
+        connection.watchTlsBytes(new Uint8Array(result));
+      return result;
+    },
+  });
   const socket = new SecureSocket({ sock, host, secure }) as unknown as StreamSocket;
   const inner = sock.callback; // SecureSocket's own handler
   sock.callback = (message: number, value?: number) => {
@@ -163,6 +181,18 @@ export class Connection {
       pending.tcpReceived = true;
   }
 
+  /** Called with the bytes the TLS layer reads while connecting: keeps the first 5 (a record header). */
+  watchTlsBytes(bytes: Uint8Array): void {
+    const pending = this.#pending;
+    const had = pending?.first ?? new Uint8Array(0);
+    if (!pending || had.length >= 5)
+      return;
+    const first = new Uint8Array(Math.min(5, had.length + bytes.length));
+    first.set(had);
+    first.set(bytes.subarray(0, first.length - had.length), had.length);
+    pending.first = first;
+  }
+
   get connecting(): boolean {
     return this.#pending !== undefined;
   }
@@ -192,13 +222,14 @@ export class Connection {
           if (!refused)
             httpStats.handshakeFailures++;
           const at = refused ? "connect" : "tls";
+          const plain = pending.first && notTls(pending.first); // an https URL to a port that is not speaking TLS
           pending.fail(new HttpError(
             refused ? "ERR_CONNECT_REFUSED" : report.code ?? "ERR_TLS_HANDSHAKE",
             refused
               ? `connection to ${pending.address}:${this.origin.port} refused or unreachable`
               : report.code
                 ? report.message ?? "refused"
-                : message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed",
+                : plain || (message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed"),
             { host: hostname, phase: at }));
           this.close();
         }

@@ -22,7 +22,9 @@ export type HttpErrorCode =
   | "ERR_SOCKET"
   // the server (http/server)
   | "ERR_SERVER_USAGE"
-  | "ERR_SERVER_LISTEN";
+  | "ERR_SERVER_LISTEN"
+  // the app (main.ts): an entry of its config it cannot use
+  | "ERR_CONFIG";
 
 /** The phase a request was in when it failed. */
 export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect" | "handler";

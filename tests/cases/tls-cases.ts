@@ -147,6 +147,47 @@ export const tlsCases: TestCase[] = [
   refusesHandshake("tls10", "a TLS 1.0-only server by default", "below the minimum"),
   refuses("hangup", "a server that closes during the handshake", "ERR_TLS_HANDSHAKE", "closed the connection during the TLS handshake"),
   refuses("alert", "a server that answers with a fatal alert", "ERR_TLS_HANDSHAKE", "alert"),
+  // the wrong scheme for the port, told apart from other failures
+  {
+    name: "tls: an https:// URL to a plain HTTP port fails with ERR_TLS_HANDSHAKE saying the server answered in plain HTTP",
+    async run() {
+      const client = new HttpClient();
+      try {
+        // the probe fixture is Node's http server: it answers the ClientHello with "HTTP/1.1 400 Bad Request"
+        const error = await rejects(() => client.request(`https://127.0.0.1:${fixturePort("Probe")}/`, { tls: { verify: false }, timeouts: TIMEOUTS }), "ERR_TLS_HANDSHAKE");
+        assert(error.message.includes("not speaking TLS: it answered in plain HTTP"), error.message);
+      }
+      finally {
+        client.close();
+      }
+    },
+  },
+  {
+    name: "http:// to a server that answers with a TLS record fails with ERR_INVALID_RESPONSE: the server answered with TLS, use https://",
+    async run() {
+      const client = new HttpClient();
+      try {
+        const error = await rejects(() => client.request(`http://127.0.0.1:${zooPort("alert")}/`, { timeouts: TIMEOUTS }), "ERR_INVALID_RESPONSE");
+        assert(error.message.includes("the server answered with TLS: use https://"), error.message);
+      }
+      finally {
+        client.close();
+      }
+    },
+  },
+  {
+    name: "http:// to an HTTPS server that closes without answering fails with ERR_TRUNCATED asking whether the URL is https://",
+    async run() {
+      const client = new HttpClient();
+      try {
+        const error = await rejects(() => client.request(`http://127.0.0.1:${fixturePort("Https")}/`, { timeouts: TIMEOUTS }), "ERR_TRUNCATED");
+        assert(error.message.includes("is the URL https://?"), error.message);
+      }
+      finally {
+        client.close();
+      }
+    },
+  },
   // defaults: config.certs as the anchors, and the SDK's session cache between connections that use them
   {
     name: "tls: without a tls option the request is verified against config.certs",

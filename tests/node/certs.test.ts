@@ -141,6 +141,33 @@ describe("certs command", function () {
       assert.match(text.stdout, /already present in .*mine\.pem/);
     });
 
+    it("lists the new root in the manifest's config.certs (--manifest), keeping the rest of the manifest", async () => {
+      const manifestFile = path.join(dir, "manifest.json");
+      const manifest = { include: ["./modules/manifest.json"], config: { ssid: "", certs: ["isrg-root-x1.pem"] }, creation: { stack: 768 } };
+      writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+      const result = await run(["add", complete.target, "--store", store, "--dir", dir, "--manifest", manifestFile, "--json"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(json(result).manifest.updated, true);
+      assert.deepEqual(JSON.parse(readFileSync(manifestFile, "utf8")), { ...manifest, config: { ssid: "", certs: ["isrg-root-x1.pem", "netkit-test-root.pem"] } });
+      const again = await run(["add", complete.target, "--store", store, "--dir", dir, "--manifest", manifestFile]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(readFileSync(manifestFile, "utf8")).config.certs.length, 2, "listed once");
+    });
+
+    it("prints the exact config.certs line when it may not write the manifest (formatted by hand, or none named)", async () => {
+      const manifestFile = path.join(dir, "manifest.json");
+      const byHand = `{ "config": { "certs": ["isrg-root-x1.pem"] } }\n`;
+      writeFileSync(manifestFile, byHand);
+      const result = await run(["add", complete.target, "--store", store, "--dir", dir, "--manifest", manifestFile]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(readFileSync(manifestFile, "utf8"), byHand, "a hand-formatted manifest is left as it is");
+      assert.match(result.stdout, /formatted by hand: list it in your manifest's config yourself:\n  "certs": \["isrg-root-x1.pem","netkit-test-root.pem"\]/);
+      const other = mkdtempSync(path.join(work, "certs-"));
+      const none = await run(["add", complete.target, "--store", store, "--dir", other]);
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stdout, /no manifest given \(--manifest\): list it in your manifest's config yourself:\n  "certs": \["netkit-test-root.pem"\]/);
+    });
+
     it("reports an incomplete chain (intermediate not sent), exits 1 and writes nothing", async () => {
       const result = await run(["add", leafOnly.target, "--store", store, "--dir", dir, "--json"]);
       assert.equal(result.code, 1);

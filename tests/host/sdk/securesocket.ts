@@ -14,7 +14,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Delivery, encodeWriteArgs, invokeCallback, Socket, TX_BUFFER } from "./socket.js";
 import { counters } from "../runtime.js";
 import { verifyPeer } from "tls/verifier";
-import { report } from "tls/report";
+import { report, notTls, ALERT_NAMES } from "tls/report";
 import { HandshakeReader } from "../tls-records.js";
 import type { VerifyOptions } from "tls/verifier";
 
@@ -89,6 +89,8 @@ function serverName(dictionary: SecureDictionary): string | undefined {
  */
 class CertificateTap {
   chain: Buffer[] = [];
+  /** The first bytes the server sent (up to a record header), to tell a server that is not speaking TLS. */
+  first = Buffer.alloc(0);
   readonly #reader = new HandshakeReader((type, body) => {
     if (type !== 11)
       return;
@@ -101,6 +103,8 @@ class CertificateTap {
   }, (type) => (type === 20 ? "stop" : "more")); // ChangeCipherSpec: encrypted from here on
 
   push(data: Buffer): void {
+    if (this.first.length < 5)
+      this.first = Buffer.concat([this.first, data.subarray(0, 5 - this.first.length)]);
     try {
       this.#reader.push(data);
     }
@@ -134,6 +138,30 @@ function tapped(raw: net.Socket, tap: CertificateTap): Duplex {
   raw.on("error", (error) => duplex.destroy(error));
   raw.on("close", () => duplex.destroy());
   return duplex;
+}
+
+/**
+ * Why OpenSSL ended a client handshake, in our words and as the device says it (tls/report, tls/alert); OpenSSL's
+ * own reason follows in parentheses when it adds something ("ssl3_get_record:wrong version number" alone
+ * tells a person nothing).
+ */
+export function handshakeFailure(message: string, first: Uint8Array): string {
+  const plain = notTls(first);
+  if (plain)
+    return plain;
+  const alert = /SSL alert number (\d+)/.exec(message);
+  if (alert)
+    return `the server sent TLS alert ${alert[1]} (${ALERT_NAMES[Number(alert[1])] ?? "unknown"})`;
+  const reason = message.split("\n")[0].replace(/^[^:]*:error:[0-9A-F]+:[^:]*:[^:]*:/, "").replace(/:\.\.?\/.*$/, "");
+  const words: [RegExp, string][] = [
+    [/wrong version number|packet length too long|record layer failure/, "the server's answer is not a TLS 1.2 record"],
+    [/unsupported protocol|no protocols available|version too low/, "no TLS version in common (this kit speaks TLS 1.2, and 1.0/1.1 only when minVersion allows)"],
+    [/no shared cipher|no cipher match|no ciphers available/, "no cipher suite in common (ECDHE and RSA key exchange; DHE is off)"],
+    [/dh key too small/, "the server's DH group is too small"],
+    [/unexpected eof/, "the server closed the connection during the TLS handshake"],
+  ];
+  const found = words.find(([pattern]) => pattern.test(reason));
+  return found ? `${found[1]} (OpenSSL: ${reason})` : `the TLS handshake failed (OpenSSL: ${reason})`;
 }
 
 /** The SDK's TLS session cache (ssl/cache): by server name, used unless `secure.cache` is false. */
@@ -195,7 +223,7 @@ export default class SecureSocket {
     stream.on("error", (error: NodeJS.ErrnoException) => {
       const peerClosed = error.code === "ECONNRESET" || /disconnected before secure/.test(error.message);
       if (this.#handshaking && !peerClosed) // as our ssl/handshake does on the device: say why
-        report(this.#verifyOptions, "ERR_TLS_HANDSHAKE", `OpenSSL: ${error.message.replace(/^[^:]*:error:[0-9A-F]+:/, "")}`);
+        report(this.#verifyOptions, "ERR_TLS_HANDSHAKE", handshakeFailure(error.message, tap.first));
       this.#end(this.#handshaking && peerClosed ? -1 : -2);
     });
   }
