@@ -12,9 +12,8 @@
 // noDelay keeps Nagle from holding the later pieces.
 import net from "node:net";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { outputFile } from "./output.js";
 import { loadavg } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { HttpServer } from "http/server";
 import { Socket as HostSocket } from "../tests/host/sdk/socket.js";
 
@@ -145,7 +144,7 @@ console.log(`bench, Node lane: http/server on the host runtime, one keep-alive c
 for (const r of results)
   console.log(`  ${r.variant.padEnd(44)} ${String(r.requestsPerSecond).padStart(7)} requests/s   ${(r.requestsPerSecond / before).toFixed(1).padStart(7)}× before`);
 console.log(`  after / before: ${(after / before).toFixed(1)}× (target ≥ 20×: ${after / before >= 20 ? "met" : "NOT met"})`);
-const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "results.json");
+const { file, shown } = outputFile("results.json");
 const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> : {};
 writeFileSync(file, JSON.stringify({ ...previous, server: { date: new Date().toISOString(), load: +load.toFixed(2), rounds: ROUNDS, seconds: SECONDS, results, ratio: +(after / before).toFixed(1) } }, null, 2) + "\n");
-console.log("  written: bench/results.json");
+console.log(`  written: ${shown}`);
