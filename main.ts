@@ -5,9 +5,9 @@
 import config from "mc/config";
 import Net from "net";
 import { HttpError, request, type RequestOptions } from "http/client";
-import { Station, WiFiError } from "net/wifi";
-import { clockIsSet, setClock, ClockError } from "net/time";
-import { CertificateError } from "tls/certificates";
+import { Station } from "net/wifi";
+import { clockIsSet, setClock } from "net/time";
+import { KitError } from "kit/error";
 import Timer from "timer";
 import Instrumentation from "instrumentation";
 import { describeHttpStats } from "http/stats";
@@ -22,7 +22,7 @@ const TARGET_KEYS = ["url", "verify", "ca"];
 const PREVIEW_BYTES = 64;
 
 function describe(error: unknown): string {
-  if (error instanceof HttpError || error instanceof WiFiError || error instanceof ClockError || error instanceof CertificateError)
+  if (error instanceof KitError)
     return error.message;
   return String(error);
 }

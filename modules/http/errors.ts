@@ -2,6 +2,7 @@
 // people naming host, phase and cause. One class with a code costs less flash than a class per error.
 
 import type { TlsErrorCode } from "tls/validate";
+import { KitError } from "kit/error";
 
 export type HttpErrorCode =
   | TlsErrorCode
@@ -29,17 +30,15 @@ export type HttpErrorCode =
 /** The phase a request was in when it failed. */
 export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect" | "handler";
 
-export class HttpError extends Error {
+export class HttpError extends KitError<HttpErrorCode> {
   override name = "HttpError";
-  readonly code: HttpErrorCode;
   readonly phase?: HttpPhase;
   readonly host?: string;
   /** The status a server answers with when a request fails this way (400, 408, 413, 431, …). */
   readonly status?: number;
   constructor(code: HttpErrorCode, message: string, details?: { phase?: HttpPhase; host?: string; status?: number }) {
     const where = details?.host ? `${details.host}${details.phase ? ` (${details.phase})` : ""}: ` : "";
-    super(`${code}: ${where}${message}`);
-    this.code = code;
+    super(code, where + message);
     this.phase = details?.phase;
     this.host = details?.host;
     this.status = details?.status;
@@ -51,8 +50,7 @@ export function withContext(error: unknown, host: string, phase: HttpPhase): Htt
   if (error instanceof HttpError) {
     if (error.host)
       return error;
-    const bare = error.message.startsWith(error.code + ": ") ? error.message.slice(error.code.length + 2) : error.message;
-    return new HttpError(error.code, bare, { host, phase });
+    return new HttpError(error.code, error.reason, { host, phase });
   }
   return new HttpError("ERR_SOCKET", error instanceof Error ? error.message : String(error), { host, phase });
 }

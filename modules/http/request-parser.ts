@@ -105,7 +105,7 @@ export function rejection(status: number, reason: string): HttpError {
 function asRejection(error: unknown): HttpError {
   if (error instanceof HttpError && error.status)
     return error;
-  const message = error instanceof Error ? error.message.replace(/^ERR_\w+: /, "") : String(error);
+  const message = error instanceof HttpError ? error.reason : error instanceof Error ? error.message : String(error);
   if (error instanceof HttpError && error.code === "ERR_HEADERS_TOO_LARGE")
     return rejection(431, message);
   return rejection(400, message);

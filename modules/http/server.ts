@@ -665,7 +665,7 @@ class ServerConnection {
     }
     catch (error) {
       const rejected = error instanceof HttpError ? error : new HttpError("ERR_INVALID_REQUEST", String(error), { status: 400 });
-      this.reject(rejected.status ?? 400, rejected.message.replace(/^ERR_\w+: /, ""));
+      this.reject(rejected.status ?? 400, rejected.reason);
       return;
     }
     if (this.#state === HANDLING) {
@@ -765,7 +765,7 @@ class ServerConnection {
     if (this.#head !== head || this.#state !== HANDLING)
       return;
     if (error instanceof HttpError && error.status && error.status >= 400 && error.status < 500) {
-      this.#respond(head, { status: error.status, body: error.message.replace(/^ERR_\w+: /, "") + "\n" });
+      this.#respond(head, { status: error.status, body: error.reason + "\n" });
       return;
     }
     this.#hooks.error(error instanceof HttpError ? error : new HttpError("ERR_SERVER_USAGE", `${head.method} ${head.path}: the handler threw ${error instanceof Error ? error.message : String(error)}`, { phase: "handler" }));

@@ -1,5 +1,6 @@
 // Sets the clock with SNTP before the first verified TLS connection (certificate dates need it), with
 // fail-over across servers and one deadline for the whole attempt.
+import { KitError } from "kit/error";
 import SNTP from "sntp";
 import Time from "time";
 import Timer from "timer";
@@ -9,13 +10,8 @@ export { BUILD_TIME };
 
 export type ClockErrorCode = "ERR_SNTP_TIMEOUT" | "ERR_SNTP_FAILED";
 
-export class ClockError extends Error {
+export class ClockError extends KitError<ClockErrorCode> {
   override name = "ClockError";
-  readonly code: ClockErrorCode;
-  constructor(code: ClockErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }
 
 export interface ClockOptions {

@@ -3,19 +3,15 @@
 // The password is never traced or put in an event.
 //
 // States: idle → joining (attempt, backoff, attempt…) → up → (drop) joining … | closed.
+import { KitError } from "kit/error";
 import WiFi from "wifi";
 import Net from "net";
 import Timer from "timer";
 
 export type WiFiErrorCode = "ERR_WIFI_AUTH" | "ERR_WIFI_GAVE_UP" | "ERR_WIFI_CLOSED";
 
-export class WiFiError extends Error {
+export class WiFiError extends KitError<WiFiErrorCode> {
   override name = "WiFiError";
-  readonly code: WiFiErrorCode;
-  constructor(code: WiFiErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }
 
 export interface StationOptions {

@@ -1,14 +1,14 @@
 // PEM certificates from the firmware's resources (certs/), decoded to DER on the device with XS's native
 // Uint8Array.fromBase64 (the SDK deprecates its base64 module): the form SecureSocket takes. Accepts bundles, CRLF, blank lines and text outside the
 // markers; anything else malformed fails with an error naming its source.
+import { KitError } from "kit/error";
 import Resource from "Resource";
 import TextDecoder from "text/decoder";
 
-export class CertificateError extends Error {
+export class CertificateError extends KitError<"ERR_PEM"> {
   override name = "CertificateError";
-  readonly code = "ERR_PEM";
   constructor(message: string) {
-    super(`ERR_PEM: ${message}`);
+    super("ERR_PEM", message);
   }
 }
 

@@ -1,5 +1,6 @@
 // The one error every certificate and handshake check throws: a stable code to branch on, and a reason for
 // people that names the certificate.
+import { KitError } from "kit/error";
 
 export type TlsErrorCode =
   | "ERR_TLS_UNTRUSTED"
@@ -11,15 +12,6 @@ export type TlsErrorCode =
   | "ERR_TLS_PIN"
   | "ERR_TLS_HANDSHAKE";
 
-export class TlsError extends Error {
+export class TlsError extends KitError<TlsErrorCode> {
   override name = "TlsError";
-  readonly code: TlsErrorCode;
-  constructor(code: TlsErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
-  /** The message without its code. */
-  get reason(): string {
-    return this.message.slice(this.code.length + 2);
-  }
 }

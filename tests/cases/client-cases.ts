@@ -5,6 +5,12 @@ import Timer from "timer";
 import { HttpClient, request, type RequestOptions, type Response } from "http/client";
 import { Canceller } from "http/canceller";
 import { httpStats } from "http/stats";
+import { HttpError, withContext } from "http/errors";
+import { KitError } from "kit/error";
+import { TlsError } from "tls/error";
+import { WiFiError } from "net/wifi";
+import { ClockError } from "net/time";
+import { CertificateError } from "tls/certificates";
 import { assert, equal, rejects, type TestCase } from "./harness";
 import { fixtureHost, fixturePort, lane } from "./fixture";
 
@@ -40,6 +46,26 @@ function malformed(kind: string, code = "ERR_INVALID_RESPONSE"): TestCase {
 }
 
 export const clientCases: TestCase[] = [
+  {
+    name: "errors: every error of the kit is a KitError with its code and reason apart, the message joining them",
+    async run() {
+      const errors: [KitError, string, string][] = [
+        [new HttpError("ERR_TRUNCATED", "the body ended early", { host: "a.test", phase: "body" }), "ERR_TRUNCATED", "a.test (body): the body ended early"],
+        [new TlsError("ERR_TLS_EXPIRED", "leaf expired"), "ERR_TLS_EXPIRED", "leaf expired"],
+        [new WiFiError("ERR_WIFI_AUTH", "wrong password"), "ERR_WIFI_AUTH", "wrong password"],
+        [new ClockError("ERR_SNTP_TIMEOUT", "no answer"), "ERR_SNTP_TIMEOUT", "no answer"],
+        [new CertificateError("not PEM"), "ERR_PEM", "not PEM"],
+      ];
+      for (const [error, code, reason] of errors) {
+        assert(error instanceof KitError && error instanceof Error, `${error.name} is a KitError`);
+        equal(error.code, code, `${error.name} code`);
+        equal(error.reason, reason, `${error.name} reason`);
+        equal(error.message, `${code}: ${reason}`, `${error.name} message`);
+      }
+      const stamped = withContext(new HttpError("ERR_INVALID_RESPONSE", "bad status line"), "b.test", "headers");
+      equal(stamped.reason, "b.test (headers): bad status line", "a parser's error stamped with host and phase keeps its reason once");
+    },
+  },
   {
     name: "client: GET returns status, headers, text, with the URL it answered from",
     async run() {
