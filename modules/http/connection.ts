@@ -4,7 +4,7 @@
 //
 // States: resolving → connecting → open → closed. Events go to whoever owns the connection now (a
 // request, or the pool while it is idle); `onEnd` comes at most once.
-import { Socket } from "socket";
+import { Socket, SocketMessage } from "socket";
 import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
@@ -12,6 +12,7 @@ import Net from "net";
 import { utf8Bytes } from "./text";
 import { HttpError } from "./errors";
 import { notTls } from "tls/report";
+import { ipBytes } from "tls/names";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "./stats";
 
@@ -29,24 +30,9 @@ export interface ConnectionEvents {
   onEnd(error?: HttpError): void;
 }
 
-/** Four dot-separated groups of 1 to 3 digits. (No RegExp: see docs/sdk-notes.md, "RegExp in a preloaded module".) */
-function isIPv4(hostname: string): boolean {
-  const parts = hostname.split(".");
-  return parts.length === 4 && parts.every((part) => {
-    if (part.length < 1 || part.length > 3)
-      return false;
-    for (let i = 0; i < part.length; i++) {
-      const c = part.charCodeAt(i);
-      if (c < 48 || c > 57)
-        return false;
-    }
-    return true;
-  });
-}
-
 /** The address of a name that needs no DNS: IP literals as they are, localhost as loopback (RFC 6761). */
 function literalAddress(hostname: string): string | undefined {
-  if (isIPv4(hostname) || hostname.includes(":"))
+  if (ipBytes(hostname))
     return hostname.replace(/^\[|\]$/g, "");
   if (hostname === "localhost" || hostname.endsWith(".localhost"))
     return "127.0.0.1";
@@ -173,11 +159,11 @@ export class Connection {
   /** Called by the TCP socket under a TLS one while connecting: notes what the handshake reached. */
   watchTcp(message: number): void {
     const pending = this.#pending;
-    if (message === 1 && pending) {
+    if (message === SocketMessage.connect && pending) {
       pending.tcpConnected = true;
       pending.phase("tls");
     }
-    else if (message === 2 && pending)
+    else if (message === SocketMessage.readable && pending)
       pending.tcpReceived = true;
   }
 
@@ -201,16 +187,16 @@ export class Connection {
     const hostname = this.origin.hostname;
     try {
       const pending = this.#pending;
-      if (message === 1) {
+      if (message === SocketMessage.connect) {
         this.#connected = true;
         this.#pending = undefined;
         if (pending?.secure)
           httpStats.handshakes++;
         pending?.done(this);
       }
-      else if (message === 2)
+      else if (message === SocketMessage.readable)
         this.#receive();
-      else if (message === 3)
+      else if (message === SocketMessage.writable)
         this.#flush();
       else if (message < 0) {
         if (pending) {
@@ -218,7 +204,7 @@ export class Connection {
           const { report, secure } = pending;
           // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
           // then fails, giving an error before the peer sent a byte.
-          const refused = !report.code && (!secure || !pending.tcpConnected || (message === -2 && !pending.tcpReceived));
+          const refused = !report.code && (!secure || !pending.tcpConnected || (message === SocketMessage.error && !pending.tcpReceived));
           if (!refused)
             httpStats.handshakeFailures++;
           const at = refused ? "connect" : "tls";
@@ -229,12 +215,12 @@ export class Connection {
               ? `connection to ${pending.address}:${this.origin.port} refused or unreachable`
               : report.code
                 ? report.message ?? "refused"
-                : plain || (message === -1 ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed"),
+                : plain || (message === SocketMessage.disconnect ? "the server closed the connection during the TLS handshake" : "the TLS handshake failed"),
             { host: hostname, phase: at }));
           this.close();
         }
         else
-          this.#end(message === -1 ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
+          this.#end(message === SocketMessage.disconnect ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
       }
     }
     catch (error) {

@@ -28,7 +28,7 @@
 // silently first), and the slot goes to a waiting connection whose head is complete. A new connection
 // that finds the queue full takes the place of the longest-waiting one whose head is still incomplete
 // (503) when that one has waited EVICT_AFTER ms; else it gets 503 itself.
-import { Listener, Socket } from "socket";
+import { Listener, Socket, SocketMessage } from "socket";
 import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
@@ -238,7 +238,7 @@ export class HttpServer {
       const listener = this.#listener = new Listener(this.#address ? { port: this.port, address: this.#address } : { port: this.port });
       const server = this;
       (listener as unknown as { callback: (message?: number) => void }).callback = function (message?: number) {
-        if (message === -1) // the host runtime's late bind failure
+        if (message === SocketMessage.disconnect) // the host runtime's late bind failure
           server.#onError(new HttpError("ERR_SERVER_LISTEN", `cannot listen on port ${server.port}`));
         else
           server.#accept();
@@ -472,11 +472,11 @@ class ServerConnection {
     }, { maxHeaderBytes: settings.maxHeaderBytes, maxBodyBytes: settings.maxBodyBytes });
     socket.callback = (message: number) => {
       try {
-        if (message === 2)
+        if (message === SocketMessage.readable)
           this.#receive();
-        else if (message === 3)
+        else if (message === SocketMessage.writable)
           this.#flush();
-        else if (message === 1) { // TLS: the handshake is done
+        else if (message === SocketMessage.connect) { // TLS: the handshake is done
           this.#ready = true;
           this.#since = Date.now(); // a request head's time starts after the handshake (an RSA one takes seconds on an ESP32)
           this.#flush();
