@@ -141,7 +141,7 @@ function tapped(raw: net.Socket, tap: CertificateTap): Duplex {
 }
 
 /**
- * Why OpenSSL ended a client handshake, in our words and as the device says it (tls/report, tls/alert); OpenSSL's
+ * Why OpenSSL ended a client handshake, in our words and as the device says it (tls/report, tls/ssl-alert); OpenSSL's
  * own reason follows in parentheses when it adds something ("ssl3_get_record:wrong version number" alone
  * tells a person nothing).
  */
