@@ -5,14 +5,13 @@
 // CA is refused. The sensor is one the test sets ($HOST_MODULES). Screenshots go to
 // build/test-output/browser/. Without Chromium or certutil, one line says the test did not run and why.
 import assert from "node:assert/strict";
-import net from "node:net";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { accepts, freePort } from "../../tools/ports.js";
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
 const shots = path.resolve(out, "..", "test-output", "browser");
@@ -27,24 +26,6 @@ function whyNot(): string | undefined {
   if (spawnSync("certutil", ["-H"], { stdio: "ignore" }).error)
     return "no certutil to trust the test CA in the browser (apt-get install libnss3-tools, as .ci/run does)";
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  const probe = net.createServer();
-  return new Promise((resolve) => probe.listen(0, "127.0.0.1", () => {
-    const { port } = probe.address() as AddressInfo;
-    probe.close(() => resolve(port));
-  }));
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on("error", () => resolve(false));
-  });
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

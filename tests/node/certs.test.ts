@@ -2,7 +2,6 @@
 // the tests generate, with a --store holding the test root and a temporary --dir as certs/.
 import assert from "node:assert/strict";
 import tls from "node:tls";
-import net from "node:net";
 import { execFile } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from "node:fs";
@@ -11,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { createTestPki, issue, type TestPki, type Issued } from "../support/pki.js";
+import { freePort } from "../../tools/ports.js";
 
 const certsJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../tools/certs.js");
 const DAY = 24 * 60 * 60 * 1000;
@@ -44,15 +44,6 @@ async function serve(key: string, chain: Issued[]): Promise<{ target: string; cl
     target: `127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A port where nothing listens: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function fingerprint(issued: Issued): string {

@@ -8,16 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
+import { accepts, freePort } from "../../tools/ports.js";
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
-
-function freePort(): Promise<number> {
-  const probe = net.createServer();
-  return new Promise((resolve) => probe.listen(0, "127.0.0.1", () => {
-    const { port } = probe.address() as AddressInfo;
-    probe.close(() => resolve(port));
-  }));
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -27,17 +20,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
       response.on("data", (chunk: string) => (body += chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
     }).on("error", reject);
-  });
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port now. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on("error", () => resolve(false));
   });
 }
 
