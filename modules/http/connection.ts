@@ -76,7 +76,9 @@ function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, con
     writable: true,
     value(...args: unknown[]): unknown {
       const result = (read as (...a: unknown[]) => unknown).apply(sock, args);
-      if (connection.connecting && result instanceof ArrayBuffer)
+      if (!connection.connecting) // the handshake is over: every later record is read without this wrapper
+        Object.defineProperty(sock, "read", { configurable: true, writable: true, value: read });
+      else if (result instanceof ArrayBuffer)
         connection.watchTlsBytes(new Uint8Array(result));
       return result;
     },
