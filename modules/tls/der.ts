@@ -91,7 +91,8 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function text(bytes: Uint8Array, start: number, end: number): string {
+/** bytes[start, end) as a string of Latin-1 characters (compared byte for byte). */
+export function text(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let result = "";
   for (let i = start; i < end; i++)
     result += String.fromCharCode(bytes[i]);

@@ -2,7 +2,7 @@
 // certificates below it on a path. Processed forms: dNSName, iPAddress (v4, v6) and directoryName. A constraint
 // of another form (rfc822Name, URI, otherName, …) refuses the path only when a certificate below carries a name
 // of that form. A SAN wildcard is checked against what it could match (CVE-2025-61727). Pure.
-import { commonNames, describeName, sameBytes } from "tls/der";
+import { commonNames, describeName, sameBytes, text } from "tls/der";
 import type { Certificate, Subtree } from "tls/der";
 import { TlsError } from "tls/error";
 import { cnKind, formatIp, isDnsName } from "tls/names";
@@ -18,13 +18,6 @@ export interface NameBudget {
 
 function refuse(ca: Certificate, reason: string): never {
   throw new TlsError("ERR_TLS_UNTRUSTED", `the name constraints of "${describeName(ca.subject)}" ${reason}`);
-}
-
-function text(bytes: Uint8Array): string {
-  let result = "";
-  for (let i = 0; i < bytes.length; i++)
-    result += String.fromCharCode(bytes[i]);
-  return result;
 }
 
 function lower(name: string): string {

@@ -180,10 +180,6 @@ export function formatIp(bytes: Uint8Array): string {
   return `${words.slice(0, best).join(":")}::${words.slice(best + length).join(":")}`;
 }
 
-function describe(certificate: Certificate): string {
-  return `"${describeName(certificate.subject)}"`;
-}
-
 /** Checks the server name against the leaf's subjectAltName (never its CN). `null`: no name to check (not TLS). */
 export function checkServerName(leaf: Certificate, serverName: string | null | undefined): void {
   if (serverName === null)
@@ -199,5 +195,5 @@ export function checkServerName(leaf: Certificate, serverName: string | null | u
   const names = [...leaf.dnsNames, ...leaf.ipAddresses.map(formatIp)];
   throw new TlsError("ERR_TLS_HOSTNAME", names.length
     ? `the certificate is for ${names.join(", ")}, not ${serverName}`
-    : `the certificate carries no subjectAltName (its CN ${describe(leaf)} is not used), so it cannot be for ${serverName}`);
+    : `the certificate carries no subjectAltName (its CN "${describeName(leaf.subject)}" is not used), so it cannot be for ${serverName}`);
 }
