@@ -3,11 +3,10 @@
 // app runs on the host runtime in a child process with $HOST_CONFIG, against a local server that counts
 // the requests it gets.
 import assert from "node:assert/strict";
-import http from "node:http";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AddressInfo, Server } from "node:net";
+import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
 
@@ -21,19 +20,13 @@ function app(config: Record<string, unknown>): Promise<{ code: number; output: s
 
 describe("main.ts and the shapes of config.urls", function () {
   this.timeout(40000);
-  let server: Server;
+  let server: RecordingServer;
   let base = "";
-  const requests: string[] = [];
+  let requests: string[] = [];
 
   before(async () => {
-    const s = http.createServer((request, response) => {
-      requests.push(request.url ?? "");
-      response.setHeader("connection", "close"); // the app then exits at once, with no idle connection in its pool
-      response.end(`answer to ${request.url}`);
-    });
-    server = s;
-    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    server = await startRecordingServer((path) => `answer to ${path}`);
+    ({ base, requests } = server);
   });
   beforeEach(() => void (requests.length = 0));
   after(() => server.close());

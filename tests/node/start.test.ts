@@ -1,11 +1,10 @@
 // `npm start` end to end on the host runtime: the app against the embedded demo servers, against URLs given
 // on the command line, and every command line it cannot use refused in one line (exit 2, no stack trace).
 import assert from "node:assert/strict";
-import http from "node:http";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AddressInfo, Server } from "node:net";
+import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
 
 const start = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "tools", "start.js");
 
@@ -47,19 +46,13 @@ describe("npm start (the app against its demo servers, on the host runtime)", fu
 
 describe("npm start with its own URLs and config", function () {
   this.timeout(60000);
-  let server: Server;
+  let server: RecordingServer;
   let base = "";
-  const requests: string[] = [];
+  let requests: string[] = [];
 
   before(async () => {
-    const s = http.createServer((request, response) => {
-      requests.push(request.url ?? "");
-      response.setHeader("connection", "close");
-      response.end("local answer");
-    });
-    server = s;
-    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    server = await startRecordingServer(() => "local answer");
+    ({ base, requests } = server);
   });
   beforeEach(() => void (requests.length = 0));
   after(() => server.close());
