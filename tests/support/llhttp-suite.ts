@@ -218,107 +218,107 @@ export function piecesOf(input: Uint8Array, split: Pieces): Uint8Array[] {
   return out;
 }
 
+/** What a parser reported, in llhttp's event words: heads, fields, body (merged), trailers, completion. */
+class EventLog {
+  readonly events: string[] = [];
+  readonly codes: string[] = [];
+  keepAlive = true;
+  done = false;
+  #body = "";
+
+  head(line: string, head: { headers: Iterable<[string, string]>; keepAlive: boolean }): void {
+    this.events.push(`head ${line}`);
+    for (const [name, value] of head.headers)
+      this.events.push(`header ${name}: ${shown(value)}`);
+    this.keepAlive = head.keepAlive;
+  }
+
+  data(chunk: Uint8Array): void {
+    this.#body += Buffer.from(chunk).toString("latin1");
+  }
+
+  complete(trailers: Iterable<[string, string]>): void {
+    this.flushBody();
+    for (const [name, value] of trailers)
+      this.events.push(`trailer ${name}: ${shown(value)}`);
+    this.events.push("complete");
+    this.done = true;
+  }
+
+  flushBody(): void {
+    if (this.#body) {
+      this.events.push(`body ${shown(this.#body)}`);
+      this.#body = "";
+    }
+  }
+
+  /** The parser refused the input with `code`. */
+  failed(code: string): void {
+    this.flushBody();
+    this.events.push("end: error");
+    this.codes.push(code);
+  }
+
+  result(): Ours {
+    this.flushBody();
+    return { events: collapse(this.events), codes: this.codes };
+  }
+}
+
 /** The response parser as the client drives it: one response after another until one closes the connection. */
 export function runResponses(input: Uint8Array, split: Pieces, options: { finish?: boolean; head?: boolean } = {}): Ours {
-  const events: string[] = [];
-  const codes: string[] = [];
-  let body = "";
-  let done = false;
-  let keepAlive = true;
-  const flushBody = () => {
-    if (body) {
-      events.push(`body ${shown(body)}`);
-      body = "";
-    }
-  };
+  const log = new EventLog();
   const parser = new ResponseParser({
-    onHead(head) {
-      events.push(`head ${head.status} ${head.version}`);
-      for (const [name, value] of head.headers)
-        events.push(`header ${name}: ${shown(value)}`);
-      keepAlive = head.keepAlive;
-    },
-    onData(chunk) {
-      body += Buffer.from(chunk).toString("latin1");
-    },
-    onComplete(trailers) {
-      flushBody();
-      for (const [name, value] of trailers)
-        events.push(`trailer ${name}: ${shown(value)}`);
-      events.push("complete");
-      done = true;
-    },
+    onHead: (head) => log.head(`${head.status} ${head.version}`, head),
+    onData: (chunk) => log.data(chunk),
+    onComplete: (trailers) => log.complete(trailers),
   });
   parser.expect(options.head ? "HEAD" : "GET");
   let ended = false;
   try {
     outer: for (let piece of piecesOf(input, split)) {
       while (piece.length) {
-        if (done) {
-          if (!keepAlive) { // the client closes the connection here: what follows is never parsed
-            events.push("end: data after a message that closes the connection");
+        if (log.done) {
+          if (!log.keepAlive) { // the client closes the connection here: what follows is never parsed
+            log.events.push("end: data after a message that closes the connection");
             ended = true;
             break outer;
           }
           parser.expect(options.head ? "HEAD" : "GET");
-          done = false;
+          log.done = false;
         }
         const used = parser.push(piece);
         piece = piece.subarray(used);
-        if (!done && used === 0)
+        if (!log.done && used === 0)
           throw new Error("the parser made no progress");
       }
     }
-    if (!ended && options.finish && !done)
+    if (!ended && options.finish && !log.done)
       parser.finish();
   }
   catch (error) {
     if (!(error instanceof HttpError))
       throw error;
-    flushBody();
-    events.push("end: error");
-    codes.push(error.code);
+    log.failed(error.code);
   }
-  flushBody();
-  return { events: collapse(events), codes };
+  return log.result();
 }
 
 /** The request parser as the server drives it: one request after another until one closes the connection. */
 export function runRequests(input: Uint8Array, split: Pieces, options: { finish?: boolean } = {}): Ours {
-  const events: string[] = [];
-  const codes: string[] = [];
-  let body = "";
-  let keepAlive = true;
-  const flushBody = () => {
-    if (body) {
-      events.push(`body ${shown(body)}`);
-      body = "";
-    }
-  };
+  const log = new EventLog();
   const parser = new RequestParser({
-    onHead(head) {
-      events.push(`head ${head.method} ${head.target} ${head.version}`);
-      for (const [name, value] of head.headers)
-        events.push(`header ${name}: ${shown(value)}`);
-      keepAlive = head.keepAlive;
-    },
-    onData(chunk) {
-      body += Buffer.from(chunk).toString("latin1");
-    },
-    onComplete(trailers) {
-      flushBody();
-      for (const [name, value] of trailers)
-        events.push(`trailer ${name}: ${shown(value)}`);
-      events.push("complete");
-    },
+    onHead: (head) => log.head(`${head.method} ${head.target} ${head.version}`, head),
+    onData: (chunk) => log.data(chunk),
+    onComplete: (trailers) => log.complete(trailers),
   });
   let ended = false;
   try {
     outer: for (let piece of piecesOf(input, split)) {
       while (piece.length) {
         if (parser.complete) {
-          if (!keepAlive) { // the server answers and closes: what follows is never parsed
-            events.push("end: data after a message that closes the connection");
+          if (!log.keepAlive) { // the server answers and closes: what follows is never parsed
+            log.events.push("end: data after a message that closes the connection");
             ended = true;
             break outer;
           }
@@ -331,17 +331,14 @@ export function runRequests(input: Uint8Array, split: Pieces, options: { finish?
       }
     }
     if (!ended && options.finish && !parser.complete && !parser.idle) // the client closed in mid-request
-      events.push("end: error");
+      log.events.push("end: error");
   }
   catch (error) {
     if (!(error instanceof HttpError))
       throw error;
-    flushBody();
-    events.push("end: error");
-    codes.push(`${error.code} ${error.status}`);
+    log.failed(`${error.code} ${error.status}`);
   }
-  flushBody();
-  return { events: collapse(events), codes };
+  return log.result();
 }
 
 /**
