@@ -71,3 +71,14 @@ export async function rejects(work: () => Promise<unknown>, code: string): Promi
   }
   throw new AssertionError(`expected ${code}, but it succeeded`);
 }
+
+/** mulberry32: a small deterministic PRNG returning [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -2,7 +2,7 @@
 // and split-independence (property cases with a seeded PRNG). Device code: runs in both lanes.
 import { ResponseParser, isToken, type ResponseHead, type ParserOptions } from "http/parser";
 import { HttpError } from "http/errors";
-import { assert, equal, equalBytes, type TestCase } from "./harness";
+import { assert, equal, equalBytes, type TestCase, mulberry32 } from "./harness";
 
 function bytesOf(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -218,17 +218,6 @@ const validResponses: { name: string; text: string; method?: string }[] = [
   { name: "bare LF chunked", text: "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n" },
   { name: "204 with extra bytes after", text: "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\n" },
 ];
-
-/** mulberry32: a small deterministic PRNG returning [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSplit(random: () => number, length: number): number[] {
   const cuts: number[] = [];

@@ -3,20 +3,11 @@
 // Seeds: llhttp's suite inputs (tests/conformance/llhttp) and a few messages of our own. Each mutated
 // message goes through the parser whole, at random cut points and (when short) byte by byte, and must end
 // the same way every time: the same events, the same error code, and never anything but an HttpError.
+import { mulberry32 } from "../cases/harness.js";
 import { readBlocks, runRequests, runResponses, suiteFiles, type Ours, type Pieces } from "./llhttp-suite.js";
 
-export type Kind = "response" | "request";
 
-/** mulberry32: a small deterministic PRNG returning [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Kind = "response" | "request";
 
 const OWN: Record<Kind, string[]> = {
   response: [
