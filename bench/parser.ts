@@ -1,4 +1,4 @@
-// Node lane of `npm run bench`: our response parser (http/parser, the device code) against Node's own
+// Node lane of `npm run bench`: our response parser (http/protocol/response-parser, the device code) against Node's own
 // HTTP parser (llhttp, through node:_http_common) in the same process, on the same bytes, fed in the 1 KB
 // pieces a device receives. Prints MB/s and the ratio, and writes the "parser" section of
 // build/bench-results.json, or bench/results.json with BENCH_UPDATE=1 (keeping the simulator lane's). Timing
@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { ResponseParser } from "http/parser";
+import { ResponseParser } from "http/protocol/response-parser";
 import { outputFile } from "./output.js";
 
 const require = createRequire(import.meta.url);
@@ -130,7 +130,7 @@ const results = workloads.map((workload) => {
 });
 
 const load = loadavg()[0];
-console.log(`bench, Node lane (Node ${process.version}, load ${load.toFixed(2)}): our http/parser against Node's llhttp, fed 1 KB at a time, medians of ${RUNS} alternating runs`);
+console.log(`bench, Node lane (Node ${process.version}, load ${load.toFixed(2)}): our http/protocol/response-parser against Node's llhttp, fed 1 KB at a time, medians of ${RUNS} alternating runs`);
 for (const r of results)
   console.log(`  ${r.workload.padEnd(50)} ours ${String(r.oursMBps).padStart(7)} MB/s   llhttp ${String(r.llhttpMBps).padStart(7)} MB/s   ratio ${r.ratio}${r.target ? ` (target ≥ ${r.target}: ${r.ratio >= r.target ? "met" : "NOT met"})` : ""}`);
 const { file, shown } = outputFile("results.json");

@@ -13,10 +13,10 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import { Request } from "http";
 import { HttpClient, type RequestOptions } from "http/client";
-import { Connection } from "http/connection";
-import { ResponseParser } from "http/parser";
+import { Connection } from "http/transport/connection";
+import { ResponseParser } from "http/protocol/response-parser";
 import { URL } from "url";
-import { secureOptions } from "http/tls-options";
+import { secureOptions } from "http/transport/secure-options";
 import { loadPemCertificates } from "tls/certificates";
 import { TlsError, validateServerChain } from "tls/validate";
 

@@ -7,18 +7,18 @@
 // once; no exception leaves a socket callback.
 import Timer from "timer";
 import { URL } from "url";
-import { utf8Bytes, utf8Text } from "./text";
-import { secureOptions, type TlsOptions } from "./tls-options";
-import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "./errors";
-import { ResponseParser, type ParserEvents, type ResponseHead } from "./parser";
-import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "./serializer";
-import { Connection, type ConnectionEvents, type Origin } from "./connection";
-import { httpStats } from "./stats";
+import { utf8Bytes, utf8Text } from "http/text";
+import { secureOptions, type TlsOptions } from "http/transport/secure-options";
+import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "http/errors";
+import { ResponseParser, type ParserEvents, type ResponseHead } from "http/protocol/response-parser";
+import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "http/protocol/request-serializer";
+import { Connection, type ConnectionEvents, type Origin } from "http/transport/connection";
+import { httpStats } from "http/stats";
 import { startsTlsRecord } from "tls/report";
 
-export { HttpError } from "./errors";
-export type { HttpErrorCode, HttpPhase } from "./errors";
-export type { HeaderInit } from "./serializer";
+export { HttpError } from "http/errors";
+export type { HttpErrorCode, HttpPhase } from "http/errors";
+export type { HeaderInit } from "http/protocol/request-serializer";
 
 /** Deadlines in ms, one per phase. 0 turns one off. */
 export interface Timeouts {
@@ -59,7 +59,7 @@ export interface RequestOptions {
   maxHeaderBytes?: number;
   /** Limit on what text(), json() and arrayBuffer() collect. Default 65536. */
   maxBodyBytes?: number;
-  /** https: verification and TLS settings (see http/tls-options). Default: verified against certs/, TLS 1.2. */
+  /** https: verification and TLS settings (see http/transport/secure-options). Default: verified against certs/, TLS 1.2. */
   tls?: TlsOptions;
   /**
    * Takes the final response's body from its first byte, chunk by chunk, in the socket's callback (see
@@ -792,7 +792,7 @@ export class HttpClient {
         }
         await response.discard();
         // Rarely needed, so not part of this module: loaded on the first redirect (preloaded on a device).
-        const { nextHop } = await import("./redirect");
+        const { nextHop } = await import("http/client/redirect");
         ({ url, method, headers, body } = nextHop(response.status, location, { url, method, headers, body }, options, redirects, {}));
       }
     }

@@ -1,7 +1,7 @@
 // HTTP/1.1 server on the SDK's Listener and Socket: routes by method and path, bounded request heads and
 // bodies (sized or chunked), keep-alive, pipelined requests answered in order, a deadline on every wait, a
-// bounded queue of connections, and the protocol layer of the client (http/request-parser on http/parser's
-// rules, http/serializer for responses). Event-driven: it never blocks the VM, so the app's client work
+// bounded queue of connections, and the protocol layer of the client (http/protocol/request-parser on http/protocol/response-parser's
+// rules, http/protocol/request-serializer for responses). Event-driven: it never blocks the VM, so the app's client work
 // goes on beside it.
 //
 // A connection is in one of these states:
@@ -33,13 +33,13 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Timer from "timer";
-import { utf8Bytes, utf8Text } from "./text";
-import { HttpError } from "./errors";
-import { isToken } from "./parser";
-import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "./request-parser";
-import { headerList, type HeaderInit } from "./serializer";
-import { serializeResponseHead } from "./response-serializer";
-import { certificates, privateKey } from "./tls-options";
+import { utf8Bytes, utf8Text } from "http/text";
+import { HttpError } from "http/errors";
+import { isToken } from "http/protocol/response-parser";
+import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "http/protocol/request-parser";
+import { headerList, type HeaderInit } from "http/protocol/request-serializer";
+import { serializeResponseHead } from "http/protocol/response-serializer";
+import { certificates, privateKey } from "http/transport/secure-options";
 import { parseCertificate } from "tls/der";
 
 export interface ServerTimeouts {

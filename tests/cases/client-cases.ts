@@ -3,7 +3,7 @@ import Instrumentation from "instrumentation";
 import Debug from "debug";
 import Timer from "timer";
 import { HttpClient, request, type RequestOptions, type Response } from "http/client";
-import { Canceller } from "http/canceller";
+import { Canceller } from "http/client/canceller";
 import { httpStats } from "http/stats";
 import { HttpError, withContext } from "http/errors";
 import { KitError } from "kit/error";

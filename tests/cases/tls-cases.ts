@@ -2,7 +2,7 @@
 // and what it must accept. Both lanes; on the simulator it is the SDK's TLS stack with our ssl/cert and
 // handshake checks, on Node it is OpenSSL running the handshake and our validator judging the chain.
 import { HttpClient } from "http/client";
-import type { TlsOptions } from "http/tls-options";
+import type { TlsOptions } from "http/transport/secure-options";
 import { assert, equal, rejects, type TestCase } from "./harness";
 import { zooPort, zooValue, lane, fixturePort } from "./fixture";
 

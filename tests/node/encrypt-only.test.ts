@@ -2,7 +2,7 @@
 // Node lane only: the simulator lane cannot read the app's trace from inside the app.
 import assert from "node:assert/strict";
 import { HttpClient } from "http/client";
-import { clearTlsCache } from "http/tls-options";
+import { clearTlsCache } from "http/transport/secure-options";
 import { config, traceSink } from "../host/runtime.js";
 
 describe("encrypt-only HTTPS", () => {

@@ -1,5 +1,5 @@
 // llhttp's own test suite (tests/conformance/llhttp, vendored) through our parsers: the response cases
-// through http/parser's ResponseParser, the request cases through http/request-parser's RequestParser (the
+// through http/protocol/response-parser's ResponseParser, the request cases through http/protocol/request-parser's RequestParser (the
 // server's), each whole and byte by byte. Both splits must give exactly the same events (error codes
 // included); the events must match llhttp's expected log, apart from the cases listed with a reason in
 // tests/conformance/llhttp/differences.json. docs/conformance.md explains the comparison.

@@ -1,4 +1,4 @@
-// A seeded mutation fuzzer for the two HTTP/1.1 parsers (http/parser for responses, http/request-parser
+// A seeded mutation fuzzer for the two HTTP/1.1 parsers (http/protocol/response-parser for responses, http/protocol/request-parser
 // for requests), shared by the bounded test (tests/node/fuzz.test.ts) and `npm run fuzz` (tools/fuzz.ts).
 // Seeds: llhttp's suite inputs (tests/conformance/llhttp) and a few messages of our own. Each mutated
 // message goes through the parser whole, at random cut points and (when short) byte by byte, and must end

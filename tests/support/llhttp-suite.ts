@@ -6,8 +6,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { strict as assert } from "node:assert";
-import { ResponseParser } from "http/parser";
-import { RequestParser } from "http/request-parser";
+import { ResponseParser } from "http/protocol/response-parser";
+import { RequestParser } from "http/protocol/request-parser";
 import { HttpError } from "http/errors";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");

@@ -1,8 +1,8 @@
 // HTTP/1.1 request serializer: pure (no I/O). Validates before a byte is sent: CR, LF or NUL in the method,
 // target, a header name or value is ERR_INVALID_REQUEST. The server's response heads are
-// http/response-serializer, kept out of what the client loads.
-import { HttpError } from "./errors";
-import { isToken } from "./parser";
+// http/protocol/response-serializer, kept out of what the client loads.
+import { HttpError } from "http/errors";
+import { isToken } from "http/protocol/response-parser";
 
 export type HeaderInit = Record<string, string | number> | Map<string, string> | [string, string][];
 

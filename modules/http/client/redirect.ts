@@ -1,7 +1,7 @@
 // Where a followed redirect goes next: the rules of RFC 9110 §15.4 and of fetch, pure (no I/O). Kept out
 // of http/client, which loads it with import() on its first 3xx with a Location: a request that is never
 // redirected never runs it, and the client's core bytecode stays smaller.
-import { HttpError } from "./errors";
+import { HttpError } from "http/errors";
 import { URL } from "url";
 
 /** What the next request of a redirect chain is made of. */

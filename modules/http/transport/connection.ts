@@ -9,12 +9,12 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Net from "net";
-import { utf8Bytes } from "./text";
-import { HttpError } from "./errors";
+import { utf8Bytes } from "http/text";
+import { HttpError } from "http/errors";
 import { notTls } from "tls/report";
 import { ipBytes } from "tls/names";
 import type { TlsReport } from "tls/report";
-import { httpStats } from "./stats";
+import { httpStats } from "http/stats";
 
 export interface Origin {
   secure: boolean;

@@ -4,7 +4,7 @@
 import config from "mc/config";
 import type { SecureOptions } from "securesocket";
 import { loadPem, pemToDer } from "tls/certificates";
-import { HttpError } from "./errors";
+import { HttpError } from "http/errors";
 
 type Data = ArrayBuffer | Uint8Array;
 

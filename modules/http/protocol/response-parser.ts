@@ -5,8 +5,8 @@
 // chunked | close-delimited) → done. 1xx interim responses are skipped: head starts again. Empty lines
 // before a status line are skipped too (counted against maxHeaderBytes). llhttp's response suite runs
 // against it in npm test (docs/conformance.md).
-import { utf8Text } from "./text";
-import { HttpError } from "./errors";
+import { utf8Text } from "http/text";
+import { HttpError } from "http/errors";
 
 export type BodyKind = "none" | "length" | "chunked" | "close";
 

@@ -1,13 +1,13 @@
 // HTTP/1.1 request parser for the server: pure (no I/O, no timers), incremental, bounded, identical
 // results for any split of the input. Header fields, Content-Length and transfer codings are checked by
-// the response parser's own functions (http/parser), and a body is framed by a ResponseParser primed
+// the response parser's own functions (http/protocol/response-parser), and a body is framed by a ResponseParser primed
 // with a synthetic head, so sized and chunked bodies follow exactly the client's rules.
 //
 // States: head (empty lines, request line, header fields: at most maxHeaderBytes) → body (none | length |
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
-import { HttpError } from "./errors";
-import { ResponseParser, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "./parser";
+import { HttpError } from "http/errors";
+import { ResponseParser, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/response-parser";
 
 export interface IncomingHead {
   method: string;

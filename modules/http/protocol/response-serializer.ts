@@ -1,9 +1,9 @@
 // HTTP/1.1 response serializer for the server: pure (no I/O). Validates before a byte is sent: a bad
 // status, or CR, LF or NUL in the status text, a header name or value, is ERR_SERVER_USAGE. Apart from
-// http/serializer (requests) so that the client does not load the server's half.
-import { HttpError } from "./errors";
-import { isToken } from "./parser";
-import { forbidden } from "./serializer";
+// http/protocol/request-serializer (requests) so that the client does not load the server's half.
+import { HttpError } from "http/errors";
+import { isToken } from "http/protocol/response-parser";
+import { forbidden } from "http/protocol/request-serializer";
 
 /** Reason phrases of the statuses the server sends itself, and the common ones a handler picks. */
 export const STATUS_TEXT: Record<number, string> = {
