@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { outputFile } from "./output.js";
 import { loadavg } from "node:os";
 import { HttpServer } from "http/server";
-import { Socket as HostSocket } from "../tests/host/sdk/socket.js";
+import { Socket as HostSocket } from "../host/sdk/socket.js";
 
 const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 2); // per variant and round
 const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 3);

@@ -188,7 +188,7 @@ async function startDemo(without: Set<string>): Promise<{ servers: Server[]; url
 
 /** The app on the host runtime, with the demo CA among its resources. */
 async function onHost(config: Record<string, unknown>): Promise<number> {
-  const app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
+  const app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
     stdio: "inherit",
     env: { ...process.env, HOST_CONFIG: JSON.stringify(config), HOST_RESOURCES: [demoDir, process.env.HOST_RESOURCES].filter(Boolean).join(path.delimiter) },
   });

@@ -62,7 +62,7 @@ interface App { process: ChildProcess; output: () => string }
 /** main.ts on the host runtime, serving with the scripted sensor and the certificate of `identity`. */
 async function startApp(config: Record<string, unknown>, identity: string, sensorFile: string): Promise<App> {
   let output = "";
-  const app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
+  const app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
     env: {
       ...process.env,
       HOST_CONFIG: JSON.stringify({ ssid: "", urls: [], serverAddress: "127.0.0.1", ...config }),

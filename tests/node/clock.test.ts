@@ -4,7 +4,7 @@
 // the rule in both lanes (tests/cases/validate-cases.ts).
 import assert from "node:assert/strict";
 import { HttpClient, HttpError } from "http/client";
-import { config } from "../host/runtime.js";
+import { config } from "../../host/runtime.js";
 
 describe("clock not set", () => {
   it("an HTTPS request with verification fails with ERR_CLOCK_NOT_SET; with verify false it still connects", async () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { HttpClient } from "http/client";
 import { clearTlsCache } from "http/transport/secure-options";
-import { config, traceSink } from "../host/runtime.js";
+import { config, traceSink } from "../../host/runtime.js";
 
 describe("encrypt-only HTTPS", () => {
   it("warns once per host, however many requests, and each request connects", async () => {

@@ -1,7 +1,7 @@
 // The host runtime's SecureSocket says why OpenSSL ended a handshake in the words the device uses, not in
 // OpenSSL's ("ssl3_get_record:wrong version number").
 import assert from "node:assert/strict";
-import { handshakeFailure } from "../host/sdk/securesocket.js";
+import { handshakeFailure } from "../../host/sdk/securesocket.js";
 
 const openssl = (reason: string, tail = "") => `805C020CD97F0000:error:0A00010B:SSL routines:${reason}:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:${tail}\n`;
 const none = new Uint8Array(0);

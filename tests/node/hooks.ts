@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startFixtures, type Fixtures } from "../support/fixtures.js";
-import { config, resourceDirs } from "../host/runtime.js";
+import { config, resourceDirs } from "../../host/runtime.js";
 
 let fixtures: Fixtures | undefined;
 let resourceDir: string | undefined;

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes, sign, KeyObject, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { issue, type Issued } from "../support/pki.js";
-import crypt, { Digest } from "../host/sdk/crypt.js";
-import X509 from "../host/sdk/x509.js";
-import PKCS1 from "../host/sdk/pkcs1.js";
-import PKCS1_5 from "../host/sdk/pkcs1_5.js";
-import ECDSA, { P256, P384, type Curve } from "../host/sdk/ecdsa.js";
+import crypt, { Digest } from "../../host/sdk/crypt.js";
+import X509 from "../../host/sdk/x509.js";
+import PKCS1 from "../../host/sdk/pkcs1.js";
+import PKCS1_5 from "../../host/sdk/pkcs1_5.js";
+import ECDSA, { P256, P384, type Curve } from "../../host/sdk/ecdsa.js";
 
 const SHA256 = [2, 16, 840, 1, 101, 3, 4, 2, 1];
 const SHA384 = [2, 16, 840, 1, 101, 3, 4, 2, 2];

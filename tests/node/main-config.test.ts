@@ -12,7 +12,7 @@ const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..
 
 function app(config: Record<string, unknown>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
+    execFile(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
       env: { ...process.env, HOST_CONFIG: JSON.stringify({ ssid: "", ...config }) }, timeout: 30000,
     }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
   });

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { config, traceSink } from "../host/runtime.js";
-import { wifiDriver } from "../host/sdk/wifi.js";
+import { config, traceSink } from "../../host/runtime.js";
+import { wifiDriver } from "../../host/sdk/wifi.js";
 
 describe("main.ts and a lost WiFi link", function () {
   this.timeout(30000);

@@ -44,7 +44,7 @@ describe("main.ts serving beside its fetches (config.server)", function () {
     const slowUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const port = await freePort();
     let output = "";
-    app = spawn(process.execPath, ["--import", path.join(out, "tests/host/register.js"), path.join(out, "main.js")], {
+    app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
       env: { ...process.env, HOST_CONFIG: JSON.stringify({ ssid: "", server: port, urls: [slowUrl] }) },
     });
     app.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -36,7 +36,7 @@ describe("quiet, fast commands", function () {
         `it("fails", () => { trace("main: trace of the failing test\\n"); assert.fail("on purpose"); });`,
       ].join("\n"));
       const mocha = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
-      const { code, output } = await run([mocha, "--no-config", "--node-option", `import=${path.join(out, "tests/host/register.js")}`,
+      const { code, output } = await run([mocha, "--no-config", "--node-option", `import=${path.join(out, "host/register.js")}`,
         "--require", path.join(out, "tests/node/trace-hooks.js"), spec]);
       assert.equal(code, 1, output);
       assert.match(output, /\| main: trace of the failing test/, output);
@@ -78,7 +78,7 @@ describe("quiet, fast commands", function () {
     const before = readFileSync(committed, "utf8");
     const written = path.join(root, "build", "bench-results.json");
     rmSync(written, { force: true });
-    const { code, output } = await run(["--import", path.join(out, "tests/host/register.js"), path.join(out, "bench/parser.js")]);
+    const { code, output } = await run(["--import", path.join(out, "host/register.js"), path.join(out, "bench/parser.js")]);
     assert.equal(code, 0, output);
     assert.match(output, /written: build\/bench-results\.json/);
     assert.equal(readFileSync(committed, "utf8"), before);

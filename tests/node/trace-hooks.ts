@@ -1,6 +1,6 @@
 // Mocha root hooks: the app's trace is held per test, shown under a test that fails and dropped for one
 // that passes, so mocha's report stays readable. NETKIT_TRACE=1 shows it all as it comes.
-import { traceSink } from "../host/runtime.js";
+import { traceSink } from "../../host/runtime.js";
 
 /** The end of a test's trace kept for its report. */
 const MAX_TRACE_CHARS = 64 * 1024;

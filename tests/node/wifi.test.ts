@@ -2,8 +2,8 @@
 // be scripted to fail).
 import assert from "node:assert/strict";
 import { Station, WiFiError, type StationEvent } from "net/wifi";
-import { wifiDriver } from "../host/sdk/wifi.js";
-import { traceSink } from "../host/runtime.js";
+import { wifiDriver } from "../../host/sdk/wifi.js";
+import { traceSink } from "../../host/runtime.js";
 
 const fast = { attemptTimeout: 200, backoff: 20, maxBackoff: 50 };
 

@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
 
-const here = path.dirname(fileURLToPath(import.meta.url)); // <out>/tests/host
-const outRoot = path.resolve(here, "..", "..");              // <out>: the compiled project tree
+const here = path.dirname(fileURLToPath(import.meta.url)); // <out>/host
+const outRoot = path.resolve(here, "..");                    // <out>: the compiled project tree
 const projectRoot = path.resolve(outRoot, "..", "..");       // <out> is <project>/build/node
 
 const builtins: Record<string, string> = {

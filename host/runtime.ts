@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** Where `trace()` output goes: stdout unless a test or runner captures it. */
 export const traceSink = {
