@@ -8,7 +8,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { projectRoot, simulatorUnavailable } from "../tools/simulator.js";
+import { projectRoot } from "../host/paths.js";
+import { simulatorUnavailable } from "../tools/simulator.js";
 import { outputFile } from "./output.js";
 import { runCasesApp, startDeviceFixtures, type AppOutcome } from "../tests/sim/device-run.js";
 

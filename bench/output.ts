@@ -2,7 +2,7 @@
 // BENCH_UPDATE=1 or --update; otherwise to build/bench-<name>, which git ignores.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../tools/simulator.js";
+import { projectRoot } from "../host/paths.js";
 
 export const updating = process.env.BENCH_UPDATE === "1" || process.argv.includes("--update");
 

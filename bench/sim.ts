@@ -20,7 +20,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createTestPki, issue } from "../tests/support/pki.js";
 import { outputFile } from "./output.js";
-import { buildForSimulator, projectRoot, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";
+import { projectRoot } from "../host/paths.js";
+import { buildForSimulator, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";
 
 const RUNS = Number(process.env.BENCH_SIM_RUNS ?? 3);
 const JOB_DEADLINE_MS = Number(process.env.BENCH_JOB_DEADLINE_MS ?? 120_000);

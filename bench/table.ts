@@ -2,7 +2,7 @@
 // figures there are copied from the file, never typed.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../tools/simulator.js";
+import { projectRoot } from "../host/paths.js";
 
 interface ParserRow { workload: string; oursMBps: number; llhttpMBps: number; ratio: number; target?: number }
 interface Figures {

@@ -4,10 +4,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
+import { buildRoot, projectRoot } from "./paths.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url)); // <out>/host
-const outRoot = path.resolve(here, "..");                    // <out>: the compiled project tree
-const projectRoot = path.resolve(outRoot, "..", "..");       // <out> is <project>/build/node
+const here = path.dirname(fileURLToPath(import.meta.url)); // <build>/host
 
 const builtins: Record<string, string> = {
   socket: "socket",
@@ -53,7 +52,7 @@ function manifestModules(): Map<string, string> {
     for (const [specifier, source] of Object.entries(manifest.modules ?? {})) {
       if (specifier === "*" || specifier === "~" || typeof source !== "string" || source.includes("$("))
         continue;
-      map.set(specifier, pathToFileURL(path.join(outRoot, "modules", folder, source) + ".js").href);
+      map.set(specifier, pathToFileURL(path.join(buildRoot, "modules", folder, source) + ".js").href);
     }
   };
   read(path.join(projectRoot, "modules", "manifest.json"));
@@ -74,7 +73,7 @@ export function moduleURL(specifier: string): string | undefined {
 }
 
 type Resolve = (specifier: string, context: { parentURL?: string }, next: (s: string, c?: unknown) => unknown) => unknown;
-const ourTree = pathToFileURL(outRoot).href + "/";
+const ourTree = pathToFileURL(buildRoot).href + "/";
 
 export const resolve: Resolve = (specifier, context, next) => {
   // Only our own compiled code sees the SDK's names: packages keep Node's `url`, `net`, `debug`…

@@ -1,11 +1,10 @@
 // State the host runtime's built-ins share, and the knobs tests and `npm start` turn. Node-only.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
+import { projectRoot } from "./paths.js";
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** Where `trace()` output goes: stdout unless a test or runner captures it. */
 export const traceSink = {

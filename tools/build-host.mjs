@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
+// The project and build/node, as host/paths.ts has them: this runs before anything is compiled, so it cannot import that.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const out = path.join(root, "build", "node");
 const buildInfo = path.join(out, ".tsbuildinfo");

@@ -11,11 +11,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { issue, loadIssuer, type Issued } from "../tests/support/pki.js";
+import { projectRoot } from "../host/paths.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const WARN_DAYS = 90;
-// build/node/tools/certs.js → the project root.
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 const usage = `usage: certs <command> [options]
 

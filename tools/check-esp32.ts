@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { projectRoot, simulatorUnavailable } from "./simulator.js";
+import { projectRoot } from "../host/paths.js";
+import { simulatorUnavailable } from "./simulator.js";
 
 /** The classic ESP32, an S3 and a C3. */
 const TARGETS = ["esp32", "esp32/esp32s3", "esp32/esp32c3"];

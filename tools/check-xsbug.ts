@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { buildForSimulator, projectRoot, runInSimulator, simulatorUnavailable } from "./simulator.js";
+import { projectRoot } from "../host/paths.js";
+import { buildForSimulator, runInSimulator, simulatorUnavailable } from "./simulator.js";
 
 /** The line of the client that every request runs through once it has a connection. */
 const MARKER = "if (connection.uses++ > 0)";

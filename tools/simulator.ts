@@ -6,10 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectRoot } from "../host/paths.js";
 import { freePort } from "./ports.js";
-
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** Why the simulator cannot run here, or undefined when it can. */
 export function simulatorUnavailable(): string | undefined {

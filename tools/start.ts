@@ -10,16 +10,14 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { X509Certificate } from "node:crypto";
 // (typed as net.Server: @moddable/typings also declares a module "http", which merges with Node's)
 import type { AddressInfo, Server } from "node:net";
 import { issue } from "../tests/support/pki.js";
+import { buildRoot, hostRegister, projectRoot } from "../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable } from "./simulator.js";
 
-const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");   // build/node
-const projectRoot = path.resolve(out, "..", "..");
 const demoDir = path.join(projectRoot, ".demo");
 
 export const usage = `usage: npm start [-- [options] [URL…] [key=value…]]
@@ -188,7 +186,7 @@ async function startDemo(without: Set<string>): Promise<{ servers: Server[]; url
 
 /** The app on the host runtime, with the demo CA among its resources. */
 async function onHost(config: Record<string, unknown>): Promise<number> {
-  const app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
+  const app = spawn(process.execPath, ["--import", hostRegister, path.join(buildRoot, "main.js")], {
     stdio: "inherit",
     env: { ...process.env, HOST_CONFIG: JSON.stringify(config), HOST_RESOURCES: [demoDir, process.env.HOST_RESOURCES].filter(Boolean).join(path.delimiter) },
   });

@@ -9,12 +9,11 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { accepts, freePort } from "../../tools/ports.js";
+import { buildRoot, hostRegister } from "../../host/paths.js";
 
-const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
-const shots = path.resolve(out, "..", "test-output", "browser");
+const shots = path.resolve(buildRoot, "..", "test-output", "browser");
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Headless as root on a closed network: no sandbox (root), nothing that calls out. */
 const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,7 +31,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `certs device <names> --out <out> --ca-dir <caDir>`, as a person runs it. */
 function certsDevice(names: string[], outDir: string, caDir: string): void {
-  execFileSync(process.execPath, [path.join(out, "tools", "certs.js"), "device", ...names, "--out", outDir, "--ca-dir", caDir, "--json"],
+  execFileSync(process.execPath, [path.join(buildRoot, "tools", "certs.js"), "device", ...names, "--out", outDir, "--ca-dir", caDir, "--json"],
     { stdio: ["ignore", "ignore", "pipe"] });
 }
 
@@ -62,12 +61,12 @@ interface App { process: ChildProcess; output: () => string }
 /** main.ts on the host runtime, serving with the scripted sensor and the certificate of `identity`. */
 async function startApp(config: Record<string, unknown>, identity: string, sensorFile: string): Promise<App> {
   let output = "";
-  const app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
+  const app = spawn(process.execPath, ["--import", hostRegister, path.join(buildRoot, "main.js")], {
     env: {
       ...process.env,
       HOST_CONFIG: JSON.stringify({ ssid: "", urls: [], serverAddress: "127.0.0.1", ...config }),
       HOST_RESOURCES: identity,
-      HOST_MODULES: JSON.stringify({ "sensors/temperature": path.join(out, "tests/support/scripted-temperature.js") }),
+      HOST_MODULES: JSON.stringify({ "sensors/temperature": path.join(buildRoot, "tests/support/scripted-temperature.js") }),
       SCRIPTED_TEMPERATURE: sensorFile,
     },
   });

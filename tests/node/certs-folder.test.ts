@@ -8,14 +8,13 @@ import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { pemToDer } from "tls/certificates";
 import { parseCertificate, describeName } from "tls/der";
 import { createTestPki } from "../support/pki.js";
+import { buildRoot, projectRoot } from "../../host/paths.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
-const certsJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "tools", "certs.js");
+const certsJs = path.join(buildRoot, "tools", "certs.js");
 /** The roots the kit ships in certs/. */
 const SHIPPED = ["digicert-global-root-g2.pem", "digicert-global-root-g3.pem", "isrg-root-x1.pem"];
 
@@ -35,18 +34,18 @@ function certificates(file: string) {
 }
 
 describe("certs/ folder", () => {
-  const manifestFile = path.join(root, "manifest.json");
+  const manifestFile = path.join(projectRoot, "manifest.json");
   const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
-  const files = pemFiles(path.join(root, "certs"));
+  const files = pemFiles(path.join(projectRoot, "certs"));
 
   it("config.certs lists exactly the PEM files of certs/ (the device's default trust anchors)", () => {
-    assertListed(manifestFile, path.join(root, "certs"));
+    assertListed(manifestFile, path.join(projectRoot, "certs"));
   });
 
   it("every file parses as the device parses it; the kit's own roots are self-signed CAs with a supported key, valid for at least a year", () => {
     const inAYear = Date.now() + 365 * 24 * 3600 * 1000;
     for (const file of files) {
-      const parsed = certificates(path.join(root, "certs", file));
+      const parsed = certificates(path.join(projectRoot, "certs", file));
       assert.ok(parsed.length > 0, `${file}: a certificate`);
       if (!SHIPPED.includes(file))
         continue; // a root of the user's (npm run certs -- add): `certs check` reports its dates
@@ -74,7 +73,7 @@ describe("certs/ folder", () => {
       const dir = path.join(work, "certs");
       mkdirSync(dir);
       for (const file of files)
-        copyFileSync(path.join(root, "certs", file), path.join(dir, file));
+        copyFileSync(path.join(projectRoot, "certs", file), path.join(dir, file));
       const copy = path.join(work, "manifest.json");
       copyFileSync(manifestFile, copy);
       const store = path.join(work, "store.pem");

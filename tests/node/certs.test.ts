@@ -7,12 +7,12 @@ import { X509Certificate, createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { createTestPki, issue, type TestPki, type Issued } from "../support/pki.js";
 import { freePort } from "../../tools/ports.js";
+import { buildRoot } from "../../host/paths.js";
 
-const certsJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../tools/certs.js");
+const certsJs = path.join(buildRoot, "tools", "certs.js");
 const DAY = 24 * 60 * 60 * 1000;
 
 interface Run { code: number; stdout: string; stderr: string }

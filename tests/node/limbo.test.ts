@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pemToDer } from "tls/certificates";
 import { MAX_CANDIDATES, MAX_SIGNATURES, TlsError, validateServerChain } from "tls/validate";
-import { projectRoot } from "../../host/runtime.js";
+import { projectRoot } from "../../host/paths.js";
 
 interface LimboCase {
   id: string;

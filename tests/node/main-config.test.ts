@@ -5,14 +5,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
+import { buildRoot, hostRegister } from "../../host/paths.js";
 
-const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
 
 function app(config: Record<string, unknown>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
+    execFile(process.execPath, ["--import", hostRegister, path.join(buildRoot, "main.js")], {
       env: { ...process.env, HOST_CONFIG: JSON.stringify({ ssid: "", ...config }) }, timeout: 30000,
     }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
   });

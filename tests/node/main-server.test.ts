@@ -6,11 +6,10 @@ import http from "node:http";
 import net from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { accepts, freePort } from "../../tools/ports.js";
+import { buildRoot, hostRegister } from "../../host/paths.js";
 
-const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -44,7 +43,7 @@ describe("main.ts serving beside its fetches (config.server)", function () {
     const slowUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const port = await freePort();
     let output = "";
-    app = spawn(process.execPath, ["--import", path.join(out, "host/register.js"), path.join(out, "main.js")], {
+    app = spawn(process.execPath, ["--import", hostRegister, path.join(buildRoot, "main.js")], {
       env: { ...process.env, HOST_CONFIG: JSON.stringify({ ssid: "", server: port, urls: [slowUrl] }) },
     });
     app.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));

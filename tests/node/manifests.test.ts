@@ -3,16 +3,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectRoot } from "../../host/paths.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
 interface Creation {
   static?: number;
   chunk?: { initial: number; incremental: number };
   heap?: { initial: number; incremental: number };
   stack?: number;
 }
-const creation = (file: string): Creation => (JSON.parse(readFileSync(path.join(root, file), "utf8")) as { creation: Creation }).creation;
+const creation = (file: string): Creation => (JSON.parse(readFileSync(path.join(projectRoot, file), "utf8")) as { creation: Creation }).creation;
 
 describe("manifests", () => {
   it("the memory-budget app's creation values are exactly the app's", () => {

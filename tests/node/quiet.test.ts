@@ -6,13 +6,10 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, statSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { buildRoot, hostRegister, projectRoot } from "../../host/paths.js";
 
-const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");   // build/node
-const root = path.resolve(out, "..", "..");
-
-function run(args: string[], cwd = root): Promise<{ code: number; output: string }> {
+function run(args: string[], cwd = projectRoot): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.NETKIT_TRACE;
@@ -36,8 +33,8 @@ describe("quiet, fast commands", function () {
         `it("fails", () => { trace("main: trace of the failing test\\n"); assert.fail("on purpose"); });`,
       ].join("\n"));
       const mocha = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
-      const { code, output } = await run([mocha, "--no-config", "--node-option", `import=${path.join(out, "host/register.js")}`,
-        "--require", path.join(out, "tests/node/trace-hooks.js"), spec]);
+      const { code, output } = await run([mocha, "--no-config", "--node-option", `import=${hostRegister}`,
+        "--require", path.join(buildRoot, "tests/node/trace-hooks.js"), spec]);
       assert.equal(code, 1, output);
       assert.match(output, /\| main: trace of the failing test/, output);
       assert.doesNotMatch(output, /trace of the passing test/, output);
@@ -48,16 +45,16 @@ describe("quiet, fast commands", function () {
   });
 
   it("build:host with nothing changed rewrites no output, and removes the output of a deleted source", async () => {
-    const build = path.join(root, "tools", "build-host.mjs");
-    const mainJs = path.join(out, "main.js");
+    const build = path.join(projectRoot, "tools", "build-host.mjs");
+    const mainJs = path.join(buildRoot, "main.js");
     let result = await run([build]);
     assert.equal(result.code, 0, result.output);
     const before = statSync(mainJs).mtimeMs;
     result = await run([build]);
     assert.equal(result.code, 0, result.output);
     assert.equal(statSync(mainJs).mtimeMs, before, "main.js was not compiled again");
-    const source = path.join(root, "tools", `build-check-${process.pid}.ts`);
-    const compiled = path.join(out, "tools", `build-check-${process.pid}.js`);
+    const source = path.join(projectRoot, "tools", `build-check-${process.pid}.ts`);
+    const compiled = path.join(buildRoot, "tools", `build-check-${process.pid}.js`);
     try {
       writeFileSync(source, "export const built = true;\n");
       result = await run([build]);
@@ -74,11 +71,11 @@ describe("quiet, fast commands", function () {
   });
 
   it("the benchmark's Node lane writes build/bench-results.json and leaves the committed bench/results.json alone", async () => {
-    const committed = path.join(root, "bench", "results.json");
+    const committed = path.join(projectRoot, "bench", "results.json");
     const before = readFileSync(committed, "utf8");
-    const written = path.join(root, "build", "bench-results.json");
+    const written = path.join(projectRoot, "build", "bench-results.json");
     rmSync(written, { force: true });
-    const { code, output } = await run(["--import", path.join(out, "host/register.js"), path.join(out, "bench/parser.js")]);
+    const { code, output } = await run(["--import", hostRegister, path.join(buildRoot, "bench/parser.js")]);
     assert.equal(code, 0, output);
     assert.match(output, /written: build\/bench-results\.json/);
     assert.equal(readFileSync(committed, "utf8"), before);

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
+import { buildRoot } from "../../host/paths.js";
 
-const start = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "tools", "start.js");
+const start = path.join(buildRoot, "tools", "start.js");
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFixtures, type Fixtures } from "../support/fixtures.js";
-import { buildForSimulator, projectRoot, runInSimulator, type BuiltApp, type SimulatorRun } from "../../tools/simulator.js";
+import { projectRoot } from "../../host/paths.js";
+import { buildForSimulator, runInSimulator, type BuiltApp, type SimulatorRun } from "../../tools/simulator.js";
 
 /** Starts the fixture servers and puts their resources where the device apps' manifests take them from. */
 export async function startDeviceFixtures(): Promise<Fixtures> {

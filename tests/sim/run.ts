@@ -4,7 +4,8 @@
 // (tools/simulator.ts), prints one line per case and "N passed, N failed". Without MODDABLE it says why it
 // did not run and exits 0.
 import path from "node:path";
-import { projectRoot, simulatorUnavailable } from "../../tools/simulator.js";
+import { projectRoot } from "../../host/paths.js";
+import { simulatorUnavailable } from "../../tools/simulator.js";
 import { runCasesApp, startDeviceFixtures } from "./device-run.js";
 
 const RUN_DEADLINE_MS = Number(process.env.SIM_DEADLINE_MS ?? 600_000);

@@ -3,15 +3,14 @@
 // reporting the same normalized events (docs/conformance.md). Used by the conformance test and the fuzzer.
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { strict as assert } from "node:assert";
 import { ResponseParser } from "http/protocol/response-parser";
 import { RequestParser } from "http/protocol/request-parser";
 import { HttpError } from "http/errors";
+import { projectRoot } from "../../host/paths.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
-export const SUITE = path.join(ROOT, "tests", "conformance", "llhttp");
+export const SUITE = path.join(projectRoot, "tests", "conformance", "llhttp");
 
 export interface Block {
   /** "response/transfer-encoding.md:33" (the line of the block's heading). */
