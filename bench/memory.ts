@@ -11,7 +11,7 @@ import path from "node:path";
 import { projectRoot } from "../host/paths.js";
 import { simulatorUnavailable } from "../tools/simulator.js";
 import { outputFile } from "./output.js";
-import { runCasesApp, startDeviceFixtures, type AppOutcome } from "../tests/sim/device-run.js";
+import { runCasesApp, startDeviceFixtures, type AppOutcome } from "../tools/device-run.js";
 
 interface Creation {
   static: number;

@@ -18,7 +18,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createTestPki, issue } from "../tests/support/pki.js";
+import { createTestPki, issue } from "../tools/pki.js";
 import { outputFile } from "./output.js";
 import { projectRoot } from "../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";

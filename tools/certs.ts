@@ -1,7 +1,7 @@
 // `npm run certs -- <command>`: chooses the few root certificates the device needs (`add`), checks the
 // ones in certs/ for expiry (`check`), prints SPKI pins (`pin`) and issues the device's own HTTPS server
 // certificate from a small local CA (`device`). X.509 is read with Node's crypto.X509Certificate
-// (OpenSSL) and issued with @peculiar/x509 (tests/support/pki); the command line comes from node:util
+// (OpenSSL) and issued with @peculiar/x509 (tools/pki.ts); the command line comes from node:util
 // parseArgs. See docs/certs.md.
 import tls from "node:tls";
 import net from "node:net";
@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { issue, loadIssuer, type Issued } from "../tests/support/pki.js";
+import { issue, loadIssuer, type Issued } from "./pki.js";
 import { projectRoot } from "../host/paths.js";
 
 const DAY = 24 * 60 * 60 * 1000;

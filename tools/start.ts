@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { X509Certificate } from "node:crypto";
 // (typed as net.Server: @moddable/typings also declares a module "http", which merges with Node's)
 import type { AddressInfo, Server } from "node:net";
-import { issue } from "../tests/support/pki.js";
+import { issue } from "./pki.js";
 import { buildRoot, hostRegister, projectRoot } from "../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable } from "./simulator.js";
 

@@ -1,4 +1,4 @@
-// The HTTP client against the local fixture server (tests/support/http-fixture.ts). Both lanes.
+// The HTTP client against the local fixture server (tools/http-fixture.ts). Both lanes.
 import Instrumentation from "instrumentation";
 import Debug from "debug";
 import Timer from "timer";

@@ -17,7 +17,7 @@ export function lane(): "node" | "sim" {
   return config.testLane === "sim" ? "sim" : "node";
 }
 
-/** A value the TLS zoo put in the config (tests/support/tls-zoo.ts): `zoo_<name>`. */
+/** A value the TLS zoo put in the config (tools/tls-zoo.ts): `zoo_<name>`. */
 export function zooValue(name: string): string {
   const value = config[`zoo_${name}`];
   if (value === undefined)

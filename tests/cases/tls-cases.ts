@@ -1,4 +1,4 @@
-// HTTPS against the TLS zoo (tests/support/tls-zoo.ts): what verification must refuse, with which code,
+// HTTPS against the TLS zoo (tools/tls-zoo.ts): what verification must refuse, with which code,
 // and what it must accept. Both lanes; on the simulator it is the SDK's TLS stack with our ssl/cert and
 // handshake checks, on Node it is OpenSSL running the handshake and our validator judging the chain.
 import { HttpClient } from "http/client";

@@ -11,7 +11,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { pemToDer } from "tls/certificates";
 import { parseCertificate, describeName } from "tls/der";
-import { createTestPki } from "../support/pki.js";
+import { createTestPki } from "../../tools/pki.js";
 import { buildRoot, projectRoot } from "../../host/paths.js";
 
 const certsJs = path.join(buildRoot, "tools", "certs.js");

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTestPki, issue, type TestPki, type Issued } from "../support/pki.js";
+import { createTestPki, issue, type TestPki, type Issued } from "../../tools/pki.js";
 import { freePort } from "../../tools/ports.js";
 import { buildRoot } from "../../host/paths.js";
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startFixtures, type Fixtures } from "../support/fixtures.js";
+import { startFixtures, type Fixtures } from "../../tools/fixtures.js";
 import { config, resourceDirs } from "../../host/runtime.js";
 
 let fixtures: Fixtures | undefined;

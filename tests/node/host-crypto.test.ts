@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes, sign, KeyObject, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import { issue, type Issued } from "../support/pki.js";
+import { issue, type Issued } from "../../tools/pki.js";
 import crypt, { Digest } from "../../host/sdk/crypt.js";
 import X509 from "../../host/sdk/x509.js";
 import PKCS1 from "../../host/sdk/pkcs1.js";

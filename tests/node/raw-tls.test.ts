@@ -1,9 +1,9 @@
-// The raw TLS server (tests/support/raw-tls.ts) against Node's own TLS 1.2 client: its correct
+// The raw TLS server (tools/raw-tls.ts) against Node's own TLS 1.2 client: its correct
 // ServerKeyExchange gets the client to a ClientKeyExchange, and each forgery is refused before one.
 import assert from "node:assert/strict";
 import tls from "node:tls";
-import { createTestPki, type TestPki } from "../support/pki.js";
-import { startRawTlsServer, type RawTlsServer, type SkeFault } from "../support/raw-tls.js";
+import { createTestPki, type TestPki } from "../../tools/pki.js";
+import { startRawTlsServer, type RawTlsServer, type SkeFault } from "../../tools/raw-tls.js";
 
 const WAIT_MS = 5000;
 

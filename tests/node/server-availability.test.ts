@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { HttpServer } from "http/server";
 import { Socket as HostSocket } from "../../host/sdk/socket.js";
-import { serverPorts } from "../support/fixtures.js";
+import { serverPorts } from "../../tools/fixtures.js";
 
 const HOST = "127.0.0.1";
 

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { projectRoot } from "../../host/paths.js";
 import { simulatorUnavailable } from "../../tools/simulator.js";
-import { runCasesApp, startDeviceFixtures } from "./device-run.js";
+import { runCasesApp, startDeviceFixtures } from "../../tools/device-run.js";
 
 const RUN_DEADLINE_MS = Number(process.env.SIM_DEADLINE_MS ?? 600_000);
 

@@ -1,5 +1,7 @@
-// Certificates the tests generate: a root CA, an intermediate, leaves for localhost, and an unrelated
-// root with its own leaf. RSA-2048 and SHA-256 throughout, which the SDK's TLS stack supports.
+// Certificate generation with @peculiar/x509, for the tests, the bench and the tools (`certs device`,
+// `npm start`'s demo CA): issue() makes one certificate; createTestPki() the tests' set, a root CA, an
+// intermediate, leaves for localhost, and an unrelated root with its own leaf. RSA-2048 and SHA-256
+// throughout, which the SDK's TLS stack supports.
 import "reflect-metadata";
 import { createPrivateKey, sign, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";

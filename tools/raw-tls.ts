@@ -5,7 +5,7 @@
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createECDH, randomBytes, sign } from "node:crypto";
-import { HandshakeReader, type Next } from "../../host/tls-records.js";
+import { HandshakeReader, type Next } from "../host/tls-records.js";
 
 export type SkeFault = "none" | "unsigned" | "sigalg-zero" | "hash-zero" | "other-key";
 

@@ -2,9 +2,9 @@
 // used by the simulator lane (tests/sim/run.ts) and the memory bench (bench/memory.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { startFixtures, type Fixtures } from "../support/fixtures.js";
-import { projectRoot } from "../../host/paths.js";
-import { buildForSimulator, runInSimulator, type BuiltApp, type SimulatorRun } from "../../tools/simulator.js";
+import { startFixtures, type Fixtures } from "./fixtures.js";
+import { projectRoot } from "../host/paths.js";
+import { buildForSimulator, runInSimulator, type BuiltApp, type SimulatorRun } from "./simulator.js";
 
 /** Starts the fixture servers and puts their resources where the device apps' manifests take them from. */
 export async function startDeviceFixtures(): Promise<Fixtures> {
