@@ -1,5 +1,5 @@
 // A seeded mutation fuzzer for the two HTTP/1.1 parsers (http/protocol/response-parser for responses, http/protocol/request-parser
-// for requests), shared by the bounded test (tests/node/fuzz.test.ts) and `npm run fuzz` (tools/fuzz.ts).
+// for requests), shared by the bounded test (tests/node/fuzz.test.ts) and `npm run fuzz` (tests/fuzz/run.ts).
 // Seeds: llhttp's suite inputs (tests/conformance/llhttp) and a few messages of our own. Each mutated
 // message goes through the parser whole, at random cut points and (when short) byte by byte, and must end
 // the same way every time: the same events, the same error code, and never anything but an HttpError.

@@ -2,7 +2,7 @@
 // tests/support/fuzz.ts at scale (default a million messages per parser, at most 30 minutes in all). Prints
 // the rate and each finding with a minimised input; exits 1 when there is a finding. A message slower than
 // 25 ms (whole) is a finding too.
-import { describe, fuzz, minimise, type Kind } from "../tests/support/fuzz.js";
+import { describe, fuzz, minimise, type Kind } from "../support/fuzz.js";
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
