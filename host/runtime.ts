@@ -5,7 +5,6 @@ import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
 import { projectRoot } from "./paths.js";
 
-
 /** Where `trace()` output goes: stdout unless a test or runner captures it. */
 export const traceSink = {
   write(text: string): void {
