@@ -3,6 +3,7 @@
 // redirected never runs it, and the client's core bytecode stays smaller.
 import { HttpError } from "http/errors";
 import { URL } from "url";
+import { DEFAULTS } from "http/client/options";
 
 /** What the next request of a redirect chain is made of. */
 export interface Hop<B extends { stream?: unknown }> {
@@ -17,8 +18,6 @@ export interface RedirectPolicy {
   maxRedirects?: number;
   allowDowngrade?: boolean;
 }
-
-const DEFAULT_MAX_REDIRECTS = 5;
 
 function isContentHeader(name: string): boolean {
   const lower = name.toLowerCase();
@@ -41,7 +40,7 @@ export function nextHop<B extends { stream?: unknown }>(status: number, location
   const host = url.hostname;
   if (policy.redirect === "error")
     throw new HttpError("ERR_TOO_MANY_REDIRECTS", `redirected to ${location} (redirect: "error")`, { host, phase: "redirect" });
-  const max = policy.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const max = policy.maxRedirects ?? DEFAULTS.maxRedirects;
   if (redirects >= max)
     throw new HttpError("ERR_TOO_MANY_REDIRECTS", `more than ${max} redirects`, { host, phase: "redirect" });
   let next: URL;
