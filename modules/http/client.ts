@@ -16,6 +16,7 @@ import { Connection, type ConnectionEvents, type Origin } from "http/transport/c
 import { httpStats } from "http/stats";
 import { startsTlsRecord } from "tls/report";
 import { DEFAULTS, type BodyInit, type ClientOptions, type RequestOptions, type Timings } from "http/client/options";
+import { isFollowedRedirect } from "http/client/redirect";
 
 export { HttpError } from "http/errors";
 export type { HttpErrorCode, HttpPhase } from "http/errors";
@@ -23,7 +24,6 @@ export type { HeaderInit } from "http/protocol/request-serializer";
 export type { BodyInit, ClientOptions, RequestOptions, SignalLike, Timeouts, Timings } from "http/client/options";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Response header fields: case-insensitive, repeats kept. */
 export class ResponseHeaders {
@@ -297,7 +297,8 @@ export class Response {
   }
 }
 
-interface Body {
+/** A request body as it is sent: bytes (with their Content-Length), or a stream sent chunked. */
+export interface Body {
   bytes?: Uint8Array;
   stream?: AsyncIterable<Uint8Array | string>;
   contentType?: string;
@@ -608,8 +609,8 @@ class Exchange implements ParserEvents {
     const resolve = this.#resolve!;
     this.#resolve = this.#reject = undefined;
     const onBody = this.options.onBody;
-    if (onBody && !(REDIRECTS.has(head.status) && response.headers.get("location") !== null && (this.options.redirect ?? "follow") !== "manual"))
-      Response.attach(response, onBody); // a redirect the client handles keeps its body from onBody
+    if (onBody && !isFollowedRedirect(response, this.options))
+      Response.attach(response, onBody); // a redirect the client follows keeps its body from onBody
     resolve(response);
     if (head.bodyKind !== "none")
       this.#armIdle(this.#timeout("idle"));
@@ -716,18 +717,16 @@ export class HttpClient {
         current = new Exchange(this, url, method, headers, body, options);
         current.start();
         const response = await current.promise;
-        const location = response.headers.get("location");
-        const mode = options.redirect ?? "follow";
-        if (!REDIRECTS.has(response.status) || location === null || mode === "manual") {
+        if (!isFollowedRedirect(response, options)) {
           response.redirected = redirects > 0;
           if (cleanup)
             current.whenFinished(cleanup); // the total deadline and the signal guard the body too
           return response;
         }
         await response.discard();
-        // Rarely needed, so not part of this module: loaded on the first redirect (preloaded on a device).
-        const { nextHop } = await import("http/client/redirect");
-        ({ url, method, headers, body } = nextHop(response.status, location, { url, method, headers, body }, options, redirects, {}));
+        // Rarely needed, so not loaded by every request: imported on the first redirect (preloaded on a device).
+        const { nextHop } = await import("http/client/next-hop");
+        ({ url, method, headers, body } = nextHop(response.status, response.headers.get("location")!, { url, method, headers, body }, options, redirects));
       }
     }
     catch (error) {
