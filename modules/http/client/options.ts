@@ -2,7 +2,7 @@
 // timings a response reports, and the one table of defaults that their comments name.
 import type { HeaderInit } from "http/protocol/request-serializer";
 import type { TlsOptions } from "http/transport/secure-options";
-import type { Response } from "http/client";
+import type { Response } from "http/client/response";
 
 /** Deadlines in ms, one per phase. 0 turns one off. */
 export interface Timeouts {

@@ -2,7 +2,7 @@
 // body is kept from onBody) and by the request loop. Every request loads this, so it stays this small;
 // where a followed redirect goes is http/client/next-hop, which the client imports on its first one.
 import type { RequestOptions } from "http/client/options";
-import type { Response } from "http/client";
+import type { Response } from "http/client/response";
 
 const STATUSES = new Set([301, 302, 303, 307, 308]);
 
