@@ -4,7 +4,7 @@
 import { HttpError } from "http/errors";
 import { URL } from "url";
 import { DEFAULTS, type RequestOptions } from "http/client/options";
-import type { Body } from "http/client";
+import type { Body } from "http/client/exchange";
 
 /** What the next request of a redirect chain is made of. */
 export interface Hop {
