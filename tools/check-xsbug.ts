@@ -1,8 +1,8 @@
 // `npm run check:xsbug` (where MODDABLE is set; part of the simulator lane): TypeScript sources are debuggable
 // in xsbug. Builds the app for the simulator with one local URL to fetch, presets a breakpoint on a line of
-// modules/http/client.ts in the SDK's xsbug-log (its `.xsdb.json` preferences, sent to the VM over the xsbug
-// protocol as <set-all-breakpoints>), runs it, and passes when the VM stops there and xsbug-log reports the
-// `.ts` file and line and prints that line of TypeScript.
+// modules/http/client/exchange.ts in the SDK's xsbug-log (its `.xsdb.json` preferences, sent to the VM over
+// the xsbug protocol as <set-all-breakpoints>), runs it, and passes when the VM stops there and xsbug-log
+// reports the `.ts` file and line and prints that line of TypeScript.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,7 +26,7 @@ if (unavailable) {
   process.exit(1);
 }
 
-const source = path.join(projectRoot, "modules", "http", "client.ts");
+const source = path.join(projectRoot, "modules", "http", "client", "exchange.ts");
 const line = readFileSync(source, "utf8").split("\n").findIndex((text) => text.includes(MARKER)) + 1;
 if (line === 0) {
   console.log(`check:xsbug: "${MARKER}" is no longer in ${source}: update the marker`);
@@ -54,7 +54,7 @@ try {
   const run = await runInSimulator(built, (text) => {
     lines.push(text);
     if (text.startsWith("Breakpoint 1,")) {
-      const at = `client.ts:${line}`;
+      const at = `exchange.ts:${line}`;
       finish(text.includes(at) ? "" : `stopped elsewhere: "${text}" (expected ${at})`);
     }
     if (text.startsWith("main: done:"))
@@ -73,7 +73,7 @@ try {
     if (!shown.includes(MARKER))
       outcome = `xsbug-log did not print the TypeScript line after the stop (got "${shown}")`;
     else
-      console.log(`  ok    xsbug: breakpoint at modules/http/client.ts:${line} stopped the VM; xsbug-log: "${lines[hit]}" then "${shown.trim()}"`);
+      console.log(`  ok    xsbug: breakpoint at modules/http/client/exchange.ts:${line} stopped the VM; xsbug-log: "${lines[hit]}" then "${shown.trim()}"`);
   }
   if (outcome) {
     console.log(`  FAIL  xsbug: ${outcome}`);

@@ -1,6 +1,6 @@
 // A minimal AbortController (XS has none): its `signal` is what a request's `signal` option takes. Apart
 // from http/client, which only needs the SignalLike shape, so a client that never aborts does not load it.
-import type { SignalLike } from "http/client";
+import type { SignalLike } from "http/client/options";
 
 /** `new Canceller()`, give `canceller.signal` to requests, `canceller.abort()` ends them with ERR_ABORTED. */
 export class Canceller {
