@@ -11,14 +11,15 @@ import { utf8Bytes, utf8Text } from "http/text";
 import { secureOptions, type TlsOptions } from "http/transport/secure-options";
 import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "http/errors";
 import { ResponseParser, type ParserEvents, type ResponseHead } from "http/protocol/response-parser";
-import { chunkHeader, hasHeader, headerList, LAST_CHUNK, serializeHead, type HeaderInit } from "http/protocol/request-serializer";
+import { chunkHeader, hasHeader, LAST_CHUNK, serializeHead } from "http/protocol/request-serializer";
+import { headerList, type HeaderInit } from "http/protocol/fields";
 import { Connection, type ConnectionEvents, type Origin } from "http/transport/connection";
 import { httpStats } from "http/stats";
 import { startsTlsRecord } from "tls/report";
 
 export { HttpError } from "http/errors";
 export type { HttpErrorCode, HttpPhase } from "http/errors";
-export type { HeaderInit } from "http/protocol/request-serializer";
+export type { HeaderInit } from "http/protocol/fields";
 
 /** Deadlines in ms, one per phase. 0 turns one off. */
 export interface Timeouts {

@@ -1,10 +1,8 @@
-// HTTP/1.1 request serializer: pure (no I/O). Validates before a byte is sent: CR, LF or NUL in the method,
-// target, a header name or value is ERR_INVALID_REQUEST. The server's response heads are
+// HTTP/1.1 request serializer, the client's: pure (no I/O). Validates before a byte is sent: CR, LF or NUL
+// in the method, target, a header name or value is ERR_INVALID_REQUEST. The server's response heads are
 // http/protocol/response-serializer, kept out of what the client loads.
 import { HttpError } from "http/errors";
-import { isToken } from "http/protocol/response-parser";
-
-export type HeaderInit = Record<string, string | number> | Map<string, string> | [string, string][];
+import { forbidden, isToken } from "http/protocol/fields";
 
 export interface RequestHead {
   method: string;
@@ -17,23 +15,7 @@ export interface RequestHead {
   body: number | "chunked" | "none";
 }
 
-/** CR, LF or NUL: what would end a field early or split the message. */
-export function forbidden(text: string): boolean {
-  return text.includes("\r") || text.includes("\n") || text.includes("\0");
-}
-
 export const USER_AGENT = "netkit/0.1 (Moddable; ESP32)";
-
-/** Header pairs from any accepted form, names as given. */
-export function headerList(init: HeaderInit | undefined): [string, string][] {
-  if (!init)
-    return [];
-  if (Array.isArray(init))
-    return init.map(([name, value]) => [String(name), String(value)]);
-  if (init instanceof Map)
-    return Array.from(init.entries(), ([name, value]) => [String(name), String(value)]);
-  return Object.keys(init).map((name) => [name, String(init[name])]);
-}
 
 export function hasHeader(headers: [string, string][], name: string): boolean {
   const lower = name.toLowerCase();

@@ -1,9 +1,8 @@
-// HTTP/1.1 response serializer for the server: pure (no I/O). Validates before a byte is sent: a bad
+// HTTP/1.1 response serializer, the server's: pure (no I/O). Validates before a byte is sent: a bad
 // status, or CR, LF or NUL in the status text, a header name or value, is ERR_SERVER_USAGE. Apart from
 // http/protocol/request-serializer (requests) so that the client does not load the server's half.
 import { HttpError } from "http/errors";
-import { isToken } from "http/protocol/response-parser";
-import { forbidden } from "http/protocol/request-serializer";
+import { forbidden, isToken } from "http/protocol/fields";
 
 /** Reason phrases of the statuses the server sends itself, and the common ones a handler picks. */
 export const STATUS_TEXT: Record<number, string> = {
