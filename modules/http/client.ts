@@ -12,7 +12,7 @@ import { secureOptions, type TlsOptions } from "http/transport/secure-options";
 import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "http/errors";
 import { ResponseParser, type ParserEvents, type ResponseHead } from "http/protocol/response-parser";
 import { chunkHeader, hasHeader, LAST_CHUNK, serializeHead } from "http/protocol/request-serializer";
-import { headerList, type HeaderInit } from "http/protocol/fields";
+import { headerList, LIMITS, type HeaderInit } from "http/protocol/fields";
 import { Connection, type ConnectionEvents, type Origin } from "http/transport/connection";
 import { httpStats } from "http/stats";
 import { startsTlsRecord } from "tls/report";
@@ -88,7 +88,7 @@ export interface ClientOptions {
   idleTimeout?: number;
 }
 
-const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536 };
+const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: LIMITS.responseHeaderBytes, maxBodyBytes: 65536 };
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 

@@ -1,9 +1,19 @@
 // Field lines (RFC 9110 §5, RFC 9112 §5) at the byte level: the one place both parsers, the body decoder's
 // trailers and both serializers take their field rules from. Pure (no I/O). Holds the token table, the
 // validation and decoding of field lines (FieldBlock: a head's or trailers' block of them across pushes),
-// and the framing fields (Content-Length, Transfer-Encoding, Connection).
+// the framing fields (Content-Length, Transfer-Encoding, Connection), and the parsers' default limits.
 import { utf8Text } from "http/text";
 import { HttpError } from "http/errors";
+
+/** The parsers' default limits, in bytes: what a client or server gets unless its options say otherwise. */
+export const LIMITS = {
+  /** A response's status line and header fields (and, apart, its trailers): the client's maxHeaderBytes. */
+  responseHeaderBytes: 8192,
+  /** A request's request line and header fields (and, apart, its trailers): the server's maxHeaderBytes. */
+  requestHeaderBytes: 4096,
+  /** A request's body, decoded: the server's maxBodyBytes. */
+  requestBodyBytes: 16384,
+};
 
 const MAX_LENGTH_DIGITS = 15;
 

@@ -7,7 +7,7 @@
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "http/errors";
-import { TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/fields";
+import { LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/fields";
 import { BodyDecoder } from "http/protocol/body";
 
 export interface IncomingHead {
@@ -39,9 +39,9 @@ export interface RequestParserEvents {
 }
 
 export interface RequestParserOptions {
-  /** Limit on the request line plus header fields (and on trailers), in bytes. Default 4096. */
+  /** Limit on the request line plus header fields (and on trailers), in bytes. Default 4096 (LIMITS.requestHeaderBytes). */
   maxHeaderBytes?: number;
-  /** Limit on the body (decoded, for chunked), in bytes. Default 16384. */
+  /** Limit on the body (decoded, for chunked), in bytes. Default 16384 (LIMITS.requestBodyBytes). */
   maxBodyBytes?: number;
 }
 
@@ -54,9 +54,6 @@ const LF = 10;
 const CR = 13;
 const SP = 32;
 const HTAB = 9;
-
-export const DEFAULT_MAX_HEADER_BYTES = 4096;
-export const DEFAULT_MAX_BODY_BYTES = 16384;
 
 /** RFC 3986 unreserved, sub-delims and "%" by byte: what a reg-name (and an IP literal's inside, with ":") may hold. */
 const HOST_BYTE = new Uint8Array(128);
@@ -129,8 +126,8 @@ export class RequestParser {
   #body: BodyDecoder | undefined;
 
   constructor(events: RequestParserEvents, options?: RequestParserOptions) {
-    const maxHead = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-    const maxBody = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const maxHead = options?.maxHeaderBytes ?? LIMITS.requestHeaderBytes;
+    const maxBody = options?.maxBodyBytes ?? LIMITS.requestBodyBytes;
     for (const [name, value] of [["maxHeaderBytes", maxHead], ["maxBodyBytes", maxBody]] as const)
       if (!(Number.isInteger(value) && value >= (name === "maxBodyBytes" ? 0 : 64)))
         throw new HttpError("ERR_SERVER_USAGE", `${name} must be an integer of at least ${name === "maxBodyBytes" ? 0 : 64}, not ${String(value)}`);

@@ -9,7 +9,7 @@
 // skipped too (counted against maxHeaderBytes). llhttp's response suite runs against it in npm test
 // (docs/conformance.md).
 import { HttpError } from "http/errors";
-import { FieldBlock, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
+import { FieldBlock, LIMITS, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
 import { BodyDecoder, type BodyKind } from "http/protocol/body";
 
 export type { BodyKind } from "http/protocol/body";
@@ -37,7 +37,7 @@ export interface ParserEvents {
 }
 
 export interface ParserOptions {
-  /** Limit on the status line plus header fields (and on trailers), in bytes. Default 8192. */
+  /** Limit on the status line plus header fields (and on trailers), in bytes. Default 8192 (LIMITS.responseHeaderBytes). */
   maxHeaderBytes?: number;
   /** Every line must end in CRLF: a bare LF is refused. Default false (RFC 9112 §2.2 lets a recipient accept it); the server's request parser refuses it likewise. */
   requireCRLF?: boolean;
@@ -47,8 +47,6 @@ const HEAD = 0;
 const BODY = 1;
 const DONE = 2;
 const FAILED = 3;
-
-const DEFAULT_MAX_HEADER_BYTES = 8192;
 
 const SP = 32;
 const HTAB = 9;
@@ -124,7 +122,7 @@ export class ResponseParser {
   #started = false;
 
   constructor(events: ParserEvents, options?: ParserOptions) {
-    const max = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    const max = options?.maxHeaderBytes ?? LIMITS.responseHeaderBytes;
     if (!(Number.isInteger(max) && max > 0))
       throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
     const crlf = options?.requireCRLF === true;
