@@ -14,7 +14,8 @@ export const STATUS_TEXT: Record<number, string> = {
   500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 };
 
-export interface ResponseHead {
+/** A response head to write (the client's parsed one is http/protocol/response-parser's ResponseHead). */
+export interface OutgoingResponseHead {
   /** 100–599. */
   status: number;
   /** Default: the usual phrase for the status (or ""). */
@@ -27,7 +28,7 @@ export interface ResponseHead {
 }
 
 /** The status line and header block of a response, ending with the empty line. Framing headers are ours to set. */
-export function serializeResponseHead(head: ResponseHead): string {
+export function serializeResponseHead(head: OutgoingResponseHead): string {
   const status = head.status;
   if (!(Number.isInteger(status) && status >= 100 && status <= 599))
     throw misuse(`status ${String(status)} is not an integer from 100 to 599`, "handler");
