@@ -22,24 +22,29 @@ export function hasHeader(headers: [string, string][], name: string): boolean {
   return headers.some(([n]) => n.toLowerCase() === lower);
 }
 
+/** A request that cannot be sent as asked: nothing of it goes out. */
+function invalidRequest(message: string): HttpError {
+  return new HttpError("ERR_INVALID_REQUEST", message, { phase: "request" });
+}
+
 function check(value: string, what: string): void {
   if (forbidden(value))
-    throw new HttpError("ERR_INVALID_REQUEST", `${what} contains CR, LF or NUL`, { phase: "request" });
+    throw invalidRequest(`${what} contains CR, LF or NUL`);
 }
 
 /** The request line and header block, ending with the empty line. Framing headers are ours to set. */
 export function serializeHead(head: RequestHead): string {
   if (!isToken(head.method))
-    throw new HttpError("ERR_INVALID_REQUEST", `method ${JSON.stringify(head.method)} is not a token`, { phase: "request" });
+    throw invalidRequest(`method ${JSON.stringify(head.method)} is not a token`);
   check(head.target, "request target");
   if (!head.target.startsWith("/") || head.target.includes(" "))
-    throw new HttpError("ERR_INVALID_REQUEST", "request target must start with / and contain no space", { phase: "request" });
+    throw invalidRequest("request target must start with / and contain no space");
   check(head.host, "host");
   let text = `${head.method} ${head.target} HTTP/1.1\r\nHost: ${head.host}\r\n`;
   let userAgent = false;
   for (const [name, value] of head.headers) {
     if (!isToken(name))
-      throw new HttpError("ERR_INVALID_REQUEST", `header name ${JSON.stringify(name)} is not a token`, { phase: "request" });
+      throw invalidRequest(`header name ${JSON.stringify(name)} is not a token`);
     check(value, `header ${name}`);
     const lower = name.toLowerCase();
     if (lower === "host" || lower === "content-length" || lower === "transfer-encoding")
