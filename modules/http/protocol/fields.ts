@@ -54,10 +54,14 @@ export function headerList(init: HeaderInit | undefined): [string, string][] {
   if (!init)
     return [];
   if (Array.isArray(init))
-    return init.map(([name, value]) => [String(name), String(value)]);
+    return init.map(stringPair);
   if (init instanceof Map)
-    return Array.from(init.entries(), ([name, value]) => [String(name), String(value)]);
+    return Array.from(init.entries(), stringPair);
   return Object.keys(init).map((name) => [name, String(init[name])]);
+}
+
+function stringPair([name, value]: [unknown, unknown]): [string, string] {
+  return [String(name), String(value)];
 }
 
 /** A message that breaks the protocol. The request parser answers it as 400 (see its asRejection). */
