@@ -10,7 +10,8 @@
 import { URL } from "url";
 import { secureOptions, type TlsOptions } from "http/transport/secure-options";
 import { HttpError, type HttpErrorCode } from "http/errors";
-import { hasHeader, headerList } from "http/protocol/request-serializer";
+import { hasHeader } from "http/protocol/request-serializer";
+import { headerList } from "http/protocol/fields";
 import { Connection, type Origin } from "http/transport/connection";
 import { DEFAULTS, type ClientOptions, type RequestOptions } from "http/client/options";
 import type { Response } from "http/client/response";
@@ -19,7 +20,7 @@ import { isFollowedRedirect } from "http/client/redirect";
 
 export { HttpError } from "http/errors";
 export type { HttpErrorCode, HttpPhase } from "http/errors";
-export type { HeaderInit } from "http/protocol/request-serializer";
+export type { HeaderInit } from "http/protocol/fields";
 export type { BodyInit, ClientOptions, RequestOptions, SignalLike, Timeouts, Timings } from "http/client/options";
 export type { Response, ResponseHeaders } from "http/client/response";
 

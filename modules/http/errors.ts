@@ -45,6 +45,11 @@ export class HttpError extends KitError<HttpErrorCode> {
   }
 }
 
+/** A program that uses the server wrongly (an option, a route, a handler's response): ERR_SERVER_USAGE. */
+export function misuse(message: string, phase?: HttpPhase): HttpError {
+  return new HttpError("ERR_SERVER_USAGE", message, { phase });
+}
+
 /** Stamps host and phase on an error from a layer that did not know them (the parser). */
 export function withContext(error: unknown, host: string, phase: HttpPhase): HttpError {
   if (error instanceof HttpError) {

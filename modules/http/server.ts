@@ -35,9 +35,8 @@ import type { SecureOptions } from "securesocket";
 import Timer from "timer";
 import { utf8Bytes, utf8Text } from "http/text";
 import { HttpError } from "http/errors";
-import { isToken } from "http/protocol/response-parser";
-import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "http/protocol/request-parser";
-import { headerList, type HeaderInit } from "http/protocol/request-serializer";
+import { headerList, isToken, LIMITS, type HeaderInit } from "http/protocol/fields";
+import { RequestParser, type IncomingHead } from "http/protocol/request-parser";
 import { serializeResponseHead } from "http/protocol/response-serializer";
 import { certificates, privateKey } from "http/transport/secure-options";
 import { parseCertificate } from "tls/der";
@@ -201,8 +200,8 @@ export class HttpServer {
     this.#settings = {
       maxConnections: positive(options.maxConnections, 4, "maxConnections"),
       queue: positive(options.queue, 2, "queue", 0),
-      maxHeaderBytes: positive(options.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES, "maxHeaderBytes", 64),
-      maxBodyBytes: positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes", 0),
+      maxHeaderBytes: positive(options.maxHeaderBytes, LIMITS.requestHeaderBytes, "maxHeaderBytes", 64),
+      maxBodyBytes: positive(options.maxBodyBytes, LIMITS.requestBodyBytes, "maxBodyBytes", 0),
       maxRequests: positive(options.maxRequestsPerConnection, 100, "maxRequestsPerConnection"),
       headers: positive(t.headers, 10000, "timeouts.headers"),
       idle: positive(t.idle, 5000, "timeouts.idle"),

@@ -1,6 +1,7 @@
 // The HTTP/1.1 response parser (http/protocol/response-parser) on byte input: framing, validation, limits, truncation,
 // and split-independence (property cases with a seeded PRNG). Device code: runs in both lanes.
-import { ResponseParser, isToken, type ResponseHead, type ParserOptions } from "http/protocol/response-parser";
+import { ResponseParser, type ResponseHead, type ParserOptions } from "http/protocol/response-parser";
+import { isToken } from "http/protocol/fields";
 import { HttpError } from "http/errors";
 import { assert, equal, equalBytes, type TestCase, mulberry32 } from "./harness";
 

@@ -1,6 +1,6 @@
 // What a caller gives the client and reads back: the option types of a request and of a pool, the
 // timings a response reports, and the one table of defaults that their comments name.
-import type { HeaderInit } from "http/protocol/request-serializer";
+import { LIMITS, type HeaderInit } from "http/protocol/fields";
 import type { TlsOptions } from "http/transport/secure-options";
 import type { Response } from "http/client/response";
 
@@ -72,4 +72,4 @@ export interface ClientOptions {
 }
 
 /** The defaults of RequestOptions (Timeouts' among them) and of ClientOptions. */
-export const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: 8192, maxBodyBytes: 65536, maxRedirects: 5, maxSocketsPerOrigin: 2, idleTimeout: 5000 };
+export const DEFAULTS = { connect: 10000, headers: 30000, idle: 30000, total: 0, maxHeaderBytes: LIMITS.responseHeaderBytes, maxBodyBytes: 65536, maxRedirects: 5, maxSocketsPerOrigin: 2, idleTimeout: 5000 };

@@ -1,13 +1,14 @@
 // HTTP/1.1 request parser for the server: pure (no I/O, no timers), incremental, bounded, identical
-// results for any split of the input. Header fields, Content-Length and transfer codings are checked by
-// the response parser's own functions (http/protocol/response-parser), and a body is framed by a ResponseParser primed
-// with a synthetic head, so sized and chunked bodies follow exactly the client's rules.
+// results for any split of the input. It reads the request line and decides the framing; header fields,
+// Content-Length and transfer codings are checked by http/protocol/fields and the body is framed by
+// http/protocol/body's BodyDecoder, the same rules the client's response parser follows.
 //
 // States: head (empty lines, request line, header fields: at most maxHeaderBytes) → body (none | length |
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "http/errors";
-import { ResponseParser, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/response-parser";
+import { LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/fields";
+import { BodyDecoder } from "http/protocol/body";
 
 export interface IncomingHead {
   method: string;
@@ -38,9 +39,9 @@ export interface RequestParserEvents {
 }
 
 export interface RequestParserOptions {
-  /** Limit on the request line plus header fields (and on trailers), in bytes. Default 4096. */
+  /** Limit on the request line plus header fields (and on trailers), in bytes. Default 4096 (LIMITS.requestHeaderBytes). */
   maxHeaderBytes?: number;
-  /** Limit on the body (decoded, for chunked), in bytes. Default 16384. */
+  /** Limit on the body (decoded, for chunked), in bytes. Default 16384 (LIMITS.requestBodyBytes). */
   maxBodyBytes?: number;
 }
 
@@ -53,9 +54,6 @@ const LF = 10;
 const CR = 13;
 const SP = 32;
 const HTAB = 9;
-
-export const DEFAULT_MAX_HEADER_BYTES = 4096;
-export const DEFAULT_MAX_BODY_BYTES = 16384;
 
 /** RFC 3986 unreserved, sub-delims and "%" by byte: what a reg-name (and an IP literal's inside, with ":") may hold. */
 const HOST_BYTE = new Uint8Array(128);
@@ -101,7 +99,7 @@ export function rejection(status: number, reason: string): HttpError {
   return new HttpError(code, reason, { status, phase: "request" });
 }
 
-/** An HttpError of the response parser (it speaks of "response"), as the server's 400 or 431. */
+/** An HttpError of the shared field and body rules (coded as a response's), as the server's 400 or 431. */
 function asRejection(error: unknown): HttpError {
   if (error instanceof HttpError && error.status)
     return error;
@@ -110,15 +108,6 @@ function asRejection(error: unknown): HttpError {
     return rejection(431, message);
   return rejection(400, message);
 }
-
-function ascii(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++)
-    bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-const PRIMED_CHUNKED = ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 
 export class RequestParser {
   readonly #events: RequestParserEvents;
@@ -134,12 +123,11 @@ export class RequestParser {
   #head: IncomingHead | undefined;
   #fields: [string, string][] = [];
   #bodyBytes = 0;
-  #body: ResponseParser | undefined;
-  #trailers: [string, string][] = [];
+  #body: BodyDecoder | undefined;
 
   constructor(events: RequestParserEvents, options?: RequestParserOptions) {
-    const maxHead = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-    const maxBody = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const maxHead = options?.maxHeaderBytes ?? LIMITS.requestHeaderBytes;
+    const maxBody = options?.maxBodyBytes ?? LIMITS.requestBodyBytes;
     for (const [name, value] of [["maxHeaderBytes", maxHead], ["maxBodyBytes", maxBody]] as const)
       if (!(Number.isInteger(value) && value >= (name === "maxBodyBytes" ? 0 : 64)))
         throw new HttpError("ERR_SERVER_USAGE", `${name} must be an integer of at least ${name === "maxBodyBytes" ? 0 : 64}, not ${String(value)}`);
@@ -195,6 +183,7 @@ export class RequestParser {
       this.#error = rejected;
       this.#part = undefined;
       this.#partLen = 0;
+      this.#body?.drop();
       throw rejected;
     }
   }
@@ -209,13 +198,13 @@ export class RequestParser {
     let pos = 0;
     while (pos < length) {
       if (this.#state === BODY) {
-        const consumed = this.#body!.push(pos === 0 ? bytes : bytes.subarray(pos));
-        if ((this.#state as number) !== DONE) // onComplete sets it
+        const body = this.#body!;
+        const next = body.push(bytes, pos);
+        if (!body.complete)
           return length;
-        const trailers = this.#trailers;
-        this.#trailers = [];
-        this.#events.onComplete(trailers);
-        return pos + consumed;
+        this.#state = DONE;
+        this.#events.onComplete(body.trailers);
+        return next;
       }
       if (this.#state !== HEAD)
         return pos;
@@ -409,22 +398,15 @@ export class RequestParser {
     }
     this.#state = BODY;
     this.#bodyBytes = 0;
-    this.#trailers = [];
-    const body = this.#body ??= new ResponseParser({
-      onHead: () => undefined,
+    const body = this.#body ??= new BodyDecoder({
       onData: (chunk) => {
         this.#bodyBytes += chunk.length;
         if (this.#bodyBytes > this.#maxBody)
           throw rejection(413, `body exceeds ${this.#maxBody} bytes`);
         this.#events.onData(chunk);
       },
-      onComplete: (trailers) => {
-        this.#state = DONE;
-        this.#trailers = trailers;
-      },
-    }, { maxHeaderBytes: this.#maxHead, requireCRLF: true }); // bare LF: refused in the body's lines too, as in the head
-    body.expect("GET");
-    body.push(head.bodyKind === "chunked" ? PRIMED_CHUNKED : ascii(`HTTP/1.1 200 OK\r\nContent-Length: ${head.contentLength}\r\n\r\n`));
+    }, this.#maxHead, true); // bare LF: refused in the body's lines too, as in the head
+    body.start(head.bodyKind, head.contentLength);
     return false;
   }
 }

@@ -1,10 +1,8 @@
-// HTTP/1.1 request serializer: pure (no I/O). Validates before a byte is sent: CR, LF or NUL in the method,
-// target, a header name or value is ERR_INVALID_REQUEST. The server's response heads are
+// HTTP/1.1 request serializer, the client's: pure (no I/O). Validates before a byte is sent: CR, LF or NUL
+// in the method, target, a header name or value is ERR_INVALID_REQUEST. The server's response heads are
 // http/protocol/response-serializer, kept out of what the client loads.
 import { HttpError } from "http/errors";
-import { isToken } from "http/protocol/response-parser";
-
-export type HeaderInit = Record<string, string | number> | Map<string, string> | [string, string][];
+import { forbidden, isToken } from "http/protocol/fields";
 
 export interface RequestHead {
   method: string;
@@ -17,47 +15,36 @@ export interface RequestHead {
   body: number | "chunked" | "none";
 }
 
-/** CR, LF or NUL: what would end a field early or split the message. */
-export function forbidden(text: string): boolean {
-  return text.includes("\r") || text.includes("\n") || text.includes("\0");
-}
-
 export const USER_AGENT = "netkit/0.1 (Moddable; ESP32)";
-
-/** Header pairs from any accepted form, names as given. */
-export function headerList(init: HeaderInit | undefined): [string, string][] {
-  if (!init)
-    return [];
-  if (Array.isArray(init))
-    return init.map(([name, value]) => [String(name), String(value)]);
-  if (init instanceof Map)
-    return Array.from(init.entries(), ([name, value]) => [String(name), String(value)]);
-  return Object.keys(init).map((name) => [name, String(init[name])]);
-}
 
 export function hasHeader(headers: [string, string][], name: string): boolean {
   const lower = name.toLowerCase();
   return headers.some(([n]) => n.toLowerCase() === lower);
 }
 
+/** A request that cannot be sent as asked: nothing of it goes out. */
+function invalidRequest(message: string): HttpError {
+  return new HttpError("ERR_INVALID_REQUEST", message, { phase: "request" });
+}
+
 function check(value: string, what: string): void {
   if (forbidden(value))
-    throw new HttpError("ERR_INVALID_REQUEST", `${what} contains CR, LF or NUL`, { phase: "request" });
+    throw invalidRequest(`${what} contains CR, LF or NUL`);
 }
 
 /** The request line and header block, ending with the empty line. Framing headers are ours to set. */
 export function serializeHead(head: RequestHead): string {
   if (!isToken(head.method))
-    throw new HttpError("ERR_INVALID_REQUEST", `method ${JSON.stringify(head.method)} is not a token`, { phase: "request" });
+    throw invalidRequest(`method ${JSON.stringify(head.method)} is not a token`);
   check(head.target, "request target");
   if (!head.target.startsWith("/") || head.target.includes(" "))
-    throw new HttpError("ERR_INVALID_REQUEST", "request target must start with / and contain no space", { phase: "request" });
+    throw invalidRequest("request target must start with / and contain no space");
   check(head.host, "host");
   let text = `${head.method} ${head.target} HTTP/1.1\r\nHost: ${head.host}\r\n`;
   let userAgent = false;
   for (const [name, value] of head.headers) {
     if (!isToken(name))
-      throw new HttpError("ERR_INVALID_REQUEST", `header name ${JSON.stringify(name)} is not a token`, { phase: "request" });
+      throw invalidRequest(`header name ${JSON.stringify(name)} is not a token`);
     check(value, `header ${name}`);
     const lower = name.toLowerCase();
     if (lower === "host" || lower === "content-length" || lower === "transfer-encoding")

@@ -1,9 +1,8 @@
-// HTTP/1.1 response serializer for the server: pure (no I/O). Validates before a byte is sent: a bad
+// HTTP/1.1 response serializer, the server's: pure (no I/O). Validates before a byte is sent: a bad
 // status, or CR, LF or NUL in the status text, a header name or value, is ERR_SERVER_USAGE. Apart from
 // http/protocol/request-serializer (requests) so that the client does not load the server's half.
-import { HttpError } from "http/errors";
-import { isToken } from "http/protocol/response-parser";
-import { forbidden } from "http/protocol/request-serializer";
+import { misuse } from "http/errors";
+import { forbidden, isToken } from "http/protocol/fields";
 
 /** Reason phrases of the statuses the server sends itself, and the common ones a handler picks. */
 export const STATUS_TEXT: Record<number, string> = {
@@ -15,7 +14,8 @@ export const STATUS_TEXT: Record<number, string> = {
   500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 };
 
-export interface ResponseHead {
+/** A response head to write (the client's parsed one is http/protocol/response-parser's ResponseHead). */
+export interface OutgoingResponseHead {
   /** 100–599. */
   status: number;
   /** Default: the usual phrase for the status (or ""). */
@@ -27,24 +27,20 @@ export interface ResponseHead {
   close: boolean;
 }
 
-function misuse(message: string): HttpError {
-  return new HttpError("ERR_SERVER_USAGE", message, { phase: "handler" });
-}
-
 /** The status line and header block of a response, ending with the empty line. Framing headers are ours to set. */
-export function serializeResponseHead(head: ResponseHead): string {
+export function serializeResponseHead(head: OutgoingResponseHead): string {
   const status = head.status;
   if (!(Number.isInteger(status) && status >= 100 && status <= 599))
-    throw misuse(`status ${String(status)} is not an integer from 100 to 599`);
+    throw misuse(`status ${String(status)} is not an integer from 100 to 599`, "handler");
   const reason = head.statusText ?? STATUS_TEXT[status] ?? "";
   if (forbidden(reason))
-    throw misuse("status text contains CR, LF or NUL");
+    throw misuse("status text contains CR, LF or NUL", "handler");
   let text = `HTTP/1.1 ${status} ${reason}\r\n`;
   for (const [name, value] of head.headers) {
     if (!isToken(name))
-      throw misuse(`header name ${JSON.stringify(name)} is not a token`);
+      throw misuse(`header name ${JSON.stringify(name)} is not a token`, "handler");
     if (forbidden(value))
-      throw misuse(`header ${name} contains CR, LF or NUL`);
+      throw misuse(`header ${name} contains CR, LF or NUL`, "handler");
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "transfer-encoding" || lower === "connection")
       continue; // framing and persistence are the server's
