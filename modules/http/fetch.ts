@@ -149,29 +149,28 @@ export class Response {
   }
 
   /** The whole body as bytes; over maxBodyBytes it rejects (cause ERR_BODY_TOO_LARGE). */
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    this.#used = true;
-    try {
-      return await this.#response.arrayBuffer();
-    }
-    catch (error) {
-      throw failure(error, this.#signal);
-    }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#read(() => this.#response.arrayBuffer());
   }
 
-  async text(): Promise<string> {
-    this.#used = true;
-    try {
-      return await this.#response.text();
-    }
-    catch (error) {
-      throw failure(error, this.#signal);
-    }
+  text(): Promise<string> {
+    return this.#read(() => this.#response.text());
   }
 
   /** The body parsed as JSON; a body that is not JSON rejects with a SyntaxError, as fetch does. */
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
+  }
+
+  /** Reads the body, once, through the client's Response; its failures as fetch's. */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    this.#used = true;
+    try {
+      return await read();
+    }
+    catch (error) {
+      throw failure(error, this.#signal);
+    }
   }
 }
 
