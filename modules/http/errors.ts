@@ -54,3 +54,8 @@ export function withContext(error: unknown, host: string, phase: HttpPhase): Htt
   }
   return new HttpError("ERR_SOCKET", error instanceof Error ? error.message : String(error), { host, phase });
 }
+
+/** A programming error by the server's caller (wrong argument, wrong state): ERR_SERVER_USAGE. */
+export function misuse(message: string): HttpError {
+  return new HttpError("ERR_SERVER_USAGE", message);
+}
