@@ -303,7 +303,7 @@ function bytecode(work: string): Record<string, number> {
   return sizes;
 }
 
-const CORE = ["http/client.xsb", "http/transport/connection.xsb", "http/protocol/response-parser.xsb", "http/protocol/request-serializer.xsb", "http/errors.xsb", "http/transport/secure-options.xsb"];
+const CORE = ["http/client.xsb", "http/transport/connection.xsb", "http/transport/outgoing.xsb", "http/protocol/response-parser.xsb", "http/protocol/request-serializer.xsb", "http/errors.xsb", "http/transport/secure-options.xsb"];
 // The client's modules that http/client does not load: http/client/redirect on a first redirect (import()),
 // http/client/canceller when the app imports it.
 const OPTIONAL = ["http/client/redirect.xsb", "http/client/canceller.xsb"];

@@ -40,6 +40,7 @@ import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type I
 import { headerList, type HeaderInit } from "http/protocol/request-serializer";
 import { serializeResponseHead } from "http/protocol/response-serializer";
 import { certificates, privateKey } from "http/transport/secure-options";
+import { OutgoingQueue } from "http/transport/outgoing";
 import { parseCertificate } from "tls/der";
 
 export interface ServerTimeouts {
@@ -441,7 +442,7 @@ class ServerConnection {
   #held: Uint8Array[] = [];
   #heldBytes = 0;
   #overflow = false;
-  #out: Uint8Array[] = [];
+  readonly #out: OutgoingQueue;
   #head: IncomingHead | undefined;
   #body: Uint8Array[] = [];
   #bodyBytes = 0;
@@ -458,6 +459,7 @@ class ServerConnection {
     this.#id = id;
     this.#ready = ready;
     this.#socket = socket;
+    this.#out = new OutgoingQueue(socket);
     this.#settings = settings;
     this.#hooks = hooks;
     this.#parser = new RequestParser({
@@ -559,18 +561,7 @@ class ServerConnection {
     this.#state = CLOSED;
     this.#disarm();
     this.#held = [];
-    this.#out = [];
-    const socket = this.#socket;
-    // From the job queue, never inside a socket callback: on lin, close() there lets the socket record be
-    // freed while the callback's C caller still uses it, and mcsim crashed (docs/sdk-notes.md).
-    Promise.resolve().then(() => {
-      try {
-        socket.close();
-      }
-      catch {
-        // the SDK closed it already after a disconnect
-      }
-    });
+    this.#out.close();
     this.#hooks.closed(this);
   }
 
@@ -813,8 +804,8 @@ class ServerConnection {
       headers.push(["Content-Type", type]);
     const bodiless = status < 200 || status === 204 || status === 304;
     const text = serializeResponseHead({ status, statusText: response.statusText, headers, body: bodiless ? "none" : body.length, close });
-    this.#out.push(utf8Bytes(text)); // head and body queued, then flushed together: one write when they fit
-    if (!bodiless && head?.method !== "HEAD" && body.length)
+    this.#out.push(text); // head and body queued, then flushed together: one write when they fit
+    if (!bodiless && head?.method !== "HEAD")
       this.#out.push(body);
     this.#flush();
   }
@@ -828,43 +819,16 @@ class ServerConnection {
   }
 
   #write(data: string | Uint8Array): void {
-    const bytes = typeof data === "string" ? utf8Bytes(data) : data;
-    if (bytes.length)
-      this.#out.push(bytes);
+    this.#out.push(data);
     this.#flush();
   }
 
   #flush(): void {
-    const socket = this.#socket;
     if (this.#state === CLOSED || !this.#ready)
       return;
     try {
-      while (this.#out.length) {
-        let free = socket.write();
-        if (free <= 0)
-          return; // a writable message (3) brings us back
-        // As many queued pieces as fit go out in one write (the SDK's write takes several): a head and its
-        // body written apart let Nagle's algorithm hold the second until the client's delayed ACK (~40 ms).
-        const parts: Uint8Array[] = [];
-        const out = this.#out;
-        while (out.length && free > 0 && parts.length < 4) {
-          const chunk = out[0];
-          if (chunk.length > free) {
-            parts.push(chunk.subarray(0, free));
-            out[0] = chunk.subarray(free);
-            free = 0;
-          }
-          else {
-            parts.push(chunk);
-            out.shift();
-            free -= chunk.length;
-          }
-        }
-        if (parts.length === 1)
-          socket.write(parts[0]);
-        else
-          socket.write(...parts);
-      }
+      if (!this.#out.flush())
+        return; // a writable message brings us back
     }
     catch {
       this.destroy(); // the client went away
