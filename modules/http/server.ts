@@ -34,7 +34,7 @@ import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Timer from "timer";
 import { utf8Bytes, utf8Text } from "http/text";
-import { HttpError } from "http/errors";
+import { HttpError, misuse } from "http/errors";
 import { isToken } from "http/protocol/response-parser";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "http/protocol/request-parser";
 import { headerList, type HeaderInit } from "http/protocol/request-serializer";
@@ -139,11 +139,6 @@ const CLOSED = 6;
 
 /** How long a request head (or a wait in the queue) must have lasted before its slot (or place) may be taken back. */
 const EVICT_AFTER = 1000;
-
-
-function misuse(message: string): HttpError {
-  return new HttpError("ERR_SERVER_USAGE", message);
-}
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1): number {
   const result = value ?? fallback;
