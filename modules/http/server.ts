@@ -39,9 +39,8 @@ import { isToken } from "http/protocol/response-parser";
 import { RequestParser, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, type IncomingHead } from "http/protocol/request-parser";
 import { headerList, type HeaderInit } from "http/protocol/request-serializer";
 import { serializeResponseHead } from "http/protocol/response-serializer";
-import { certificates, privateKey } from "http/transport/secure-options";
+import { serverSecureOptions, type ServerTlsOptions } from "http/transport/secure-options";
 import { OutgoingQueue } from "http/transport/outgoing";
-import { parseCertificate } from "tls/der";
 
 export interface ServerTimeouts {
   /** From a connection's accept, or a request's first byte, to the end of its head. Default 10000 ms. */
@@ -56,15 +55,7 @@ export interface ServerTimeouts {
   linger?: number;
 }
 
-type Data = ArrayBuffer | Uint8Array;
-
-/** HTTPS (docs/server.md): the SDK's TLS server side, TLS 1.2 with RSA key exchange only. */
-export interface ServerTlsOptions {
-  /** The certificate chain, leaf first: resource names (PEM, or DER ending in .der), PEM text or DER. Its key must be RSA. */
-  certificate: string | Data | (string | Data)[];
-  /** The leaf's PKCS#8 private key: a resource name, PEM text or DER. */
-  key: string | Data;
-}
+export type { ServerTlsOptions };
 
 export interface ServerOptions {
   /** TCP port. Default 80 (443 with `tls`). */
@@ -189,7 +180,7 @@ export class HttpServer {
 
   constructor(options: ServerOptions = {}) {
     this.port = positive(options.port, options.tls ? 443 : 80, "port");
-    this.#secure = options.tls ? secureOptions(options.tls) : undefined;
+    this.#secure = options.tls ? serverSecureOptions(options.tls) : undefined;
     if (this.port > 65535)
       throw misuse(`port ${this.port} is beyond 65535`);
     this.#address = options.address;
@@ -386,31 +377,6 @@ export class HttpServer {
       allow.push("HEAD");
     return { status: 405, headers: { allow: allow.join(", ") }, body: "method not allowed\n" };
   }
-}
-
-/** SecureSocket's `secure` for a server, read by our ssl/cert. Throws ERR_SERVER_USAGE. */
-function secureOptions(tls: ServerTlsOptions): SecureOptions {
-  let chain: ArrayBuffer[];
-  let key: ArrayBuffer;
-  try {
-    chain = ([] as (string | Data)[]).concat(tls.certificate).flatMap((source) => certificates(source));
-    key = privateKey(tls.key);
-  }
-  catch (error) {
-    throw misuse(`tls: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (!chain.length)
-    throw misuse("tls.certificate holds no certificate");
-  let type: string;
-  try {
-    type = parseCertificate(new Uint8Array(chain[0])).key.type;
-  }
-  catch (error) {
-    throw misuse(`tls.certificate: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (type !== "rsa") // the SDK serves RSA key exchange only (its server side has no ECDHE)
-    throw misuse(`tls.certificate has a ${type} key; the SDK's TLS server needs an RSA one`);
-  return { protocolVersion: 0x303, cache: false, serverCertificates: chain, serverKey: key };
 }
 
 interface ConnectionHooks {
