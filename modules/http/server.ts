@@ -75,7 +75,7 @@ export interface ServerOptions {
   /** Requests one connection may carry before the server closes it. Default 100. */
   maxRequestsPerConnection?: number;
   timeouts?: ServerTimeouts;
-  /** Server-side failures (a handler that threw or took too long, an invalid response, the listener failing). Default: trace. */
+  /** Server-side failures (a handler that threw or took too long, an invalid response, an accept that failed). Default: trace. */
   onError?: (error: HttpError) => void;
 }
 
@@ -223,13 +223,7 @@ export class HttpServer {
       throw misuse(this.#state === "closed" ? "listen() after close()" : "listen() called twice");
     try {
       const listener = this.#listener = new Listener(this.#address ? { port: this.port, address: this.#address } : { port: this.port });
-      const server = this;
-      (listener as unknown as { callback: (message?: number) => void }).callback = function (message?: number) {
-        if (message === SocketMessage.disconnect) // the host runtime's late bind failure
-          server.#onError(new HttpError("ERR_SERVER_LISTEN", `cannot listen on port ${server.port}`));
-        else
-          server.#accept();
-      };
+      listener.callback = () => this.#accept(); // its one message: a connection to accept (docs/sdk-notes.md)
     }
     catch (error) {
       this.#listener = undefined;
