@@ -202,7 +202,7 @@ export class Connection {
         this.#receive();
       else if (message === SocketMessage.writable)
         this.#flush();
-      else if (message < 0) {
+      else if (message === SocketMessage.disconnect || message === SocketMessage.error) {
         if (pending) {
           this.#pending = undefined;
           const { report, secure } = pending;
