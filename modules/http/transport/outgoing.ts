@@ -68,7 +68,7 @@ export class OutgoingQueue {
         bytes += chunk.length;
       }
       socket.write.apply(socket, parts);
-      parts.length = 0; // a throw above ends the connection: nothing is written after it
+      parts.length = 0; // not in a finally: a write that throws ends the connection, nothing flushes again
       if (this.#counter)
         this.#counter.bytesWritten += bytes;
     }
