@@ -306,7 +306,7 @@ function bytecode(work: string): Record<string, number> {
 
 // What a plain GET loads: http/client and the modules it imports.
 const CORE = ["http/client.xsb", "http/client/options.xsb", "http/client/response.xsb", "http/client/exchange.xsb", "http/client/redirect.xsb",
-  "http/transport/connection.xsb", "http/protocol/response-parser.xsb", "http/protocol/fields.xsb", "http/protocol/body.xsb", "http/protocol/request-serializer.xsb", "http/errors.xsb", "http/transport/secure-options.xsb"];
+  "http/transport/connection.xsb", "http/transport/outgoing.xsb", "http/protocol/response-parser.xsb", "http/protocol/fields.xsb", "http/protocol/body.xsb", "http/protocol/request-serializer.xsb", "http/errors.xsb", "http/transport/secure-options.xsb"];
 // The client's modules that a plain GET does not load: http/client/next-hop on a first redirect (import()),
 // http/client/canceller when the app imports it.
 const OPTIONAL = ["http/client/next-hop.xsb", "http/client/canceller.xsb"];

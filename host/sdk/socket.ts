@@ -273,14 +273,23 @@ export class Socket {
   }
 }
 
+/** Node's TCP handle, internal (`process.binding`): net's `listen(port, host)` binds only after a lookup. */
+interface TcpHandle {
+  bind(address: string, port: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  listen(backlog: number): number;
+  close(): void;
+}
+const tcpWrap = (process as unknown as { binding(name: "tcp_wrap"): { TCP: new (type: number) => TcpHandle; constants: { SERVER: number } } }).binding("tcp_wrap");
+
 /**
  * The SDK's Listener (documentation/network/network.md), as its Linux build behaves (modules/network/
- * socket/lin/modSocket.c; docs/sdk-notes.md): the callback gets 1 for each incoming connection and accepts
- * it with `new Socket({listener})` during that call; an accepted socket gets no connect message. Where the
- * host differs: it honours `address` (lin listens on every address; lwIP honours it), accepts at once
- * (lin: one per 50 ms tick), closes a connection the callback did not accept (lin leaks it open), and
- * reports a failed bind (port taken) as message -1 after the constructor (lin throws "bind socket failed"
- * from it: Node cannot bind synchronously).
+ * socket/lin/modSocket.c; docs/sdk-notes.md): bound and listening when the constructor returns, which
+ * throws "bind socket failed" when it cannot (a port taken); the callback gets 1 for each incoming
+ * connection and accepts it with `new Socket({listener})` during that call; an accepted socket gets no
+ * connect message. Where the host differs: it honours `address` (lin listens on every address; lwIP
+ * honours it), accepts at once (lin: one per 50 ms tick), and closes a connection the callback did not
+ * accept (lin leaks it open).
  */
 export class Listener {
   callback?: (message: number) => void;
@@ -300,11 +309,16 @@ export class Listener {
         stream.destroy();
       this.#pending = null;
     });
-    this.#server.on("error", () => {
-      if (!this.#closed)
-        invokeCallback(this, -1);
-    });
-    this.#server.listen(dictionary.port ?? 0, dictionary.address ?? "0.0.0.0");
+    this.#server.on("error", () => undefined); // a failed accept: lin's Listener skips it too
+    const address = dictionary.address ?? "0.0.0.0";
+    const handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
+    // libuv reports a taken port at listen, not bind
+    const failed = (net.isIPv6(address) ? handle.bind6(address, dictionary.port ?? 0, 0) : handle.bind(address, dictionary.port ?? 0)) || handle.listen(511);
+    if (failed) {
+      handle.close();
+      throw new Error("bind socket failed");
+    }
+    this.#server.listen(handle);
   }
   /** The pending connection, for `new Socket({listener})`; only during the callback. */
   takePending(): net.Socket | null {

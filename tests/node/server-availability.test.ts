@@ -1,9 +1,11 @@
 // http/server on the host runtime against clients that Node drives byte by byte: slow clients that
 // trickle their heads and reconnect when dropped (slowloris) must not lock an honest client out, and a
-// small response leaves in one socket write with noDelay asked for.
+// small response leaves in one socket write with noDelay asked for. And the host's Listener binds in its
+// constructor, as the SDK's does.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { HttpServer } from "http/server";
+import { Listener } from "socket";
 import { Socket as HostSocket } from "../../host/sdk/socket.js";
 import { serverPorts } from "../../tools/fixtures.js";
 
@@ -145,5 +147,17 @@ describe("http/server on the host runtime under slow clients and on the wire", (
     }
     assert.deepEqual(writes, [2], "one write call, of two pieces (head and body)");
     assert(noDelay.includes(true), `noDelay asked for on the accepted socket (${JSON.stringify(noDelay)})`);
+  });
+
+  it("a Listener on a port another Listener holds throws from its constructor, as the SDK's does (lin: \"bind socket failed\")", async () => {
+    const [port] = await serverPorts(1);
+    const holder = new Listener({ port, address: HOST }) as Listener & { close(): void };
+    try {
+      assert.throws(() => new Listener({ port, address: HOST }), /bind socket failed/);
+    }
+    finally {
+      holder.close();
+    }
+    (new Listener({ port, address: HOST }) as Listener & { close(): void }).close(); // the port is free again once closed
   });
 });

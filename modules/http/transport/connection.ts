@@ -9,8 +9,8 @@ import type { StreamSocket } from "socket";
 import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import Net from "net";
-import { utf8Bytes } from "http/text";
 import { HttpError } from "http/errors";
+import { OutgoingQueue } from "http/transport/outgoing";
 import { notTls } from "tls/report";
 import { ipBytes } from "tls/names";
 import type { TlsReport } from "tls/report";
@@ -101,7 +101,8 @@ export class Connection {
   /** Requests this connection has carried: more than 0 means it came from the pool. */
   uses = 0;
   #socket: StreamSocket | undefined;
-  #queue: Uint8Array[] = [];
+  /** Made with the socket: nothing can be written before (the connection is handed out once connected). */
+  #out: OutgoingQueue | undefined;
   #drainWaiters: (() => void)[] = [];
   #connected = false;
   #pending: PendingConnect | undefined;
@@ -155,6 +156,7 @@ export class Connection {
     // `done`, `fail`: the opening request's) for as long as the socket lives, through the pool.
     const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this) : sock;
     this.#socket = socket;
+    this.#out = new OutgoingQueue(socket, httpStats);
     socket.callback = this.#onMessage.bind(this);
   }
 
@@ -200,7 +202,7 @@ export class Connection {
         this.#receive();
       else if (message === SocketMessage.writable)
         this.#flush();
-      else if (message < 0) {
+      else if (message === SocketMessage.disconnect || message === SocketMessage.error) {
         if (pending) {
           this.#pending = undefined;
           const { report, secure } = pending;
@@ -245,40 +247,24 @@ export class Connection {
   write(data: Uint8Array | string): void {
     if (this.#closed)
       throw new HttpError("ERR_SOCKET", "write on a closed connection", { host: this.origin.hostname, phase: "send" });
-    const bytes = typeof data === "string" ? utf8Bytes(data) : data;
-    if (bytes.length)
-      this.#queue.push(bytes);
+    this.#out!.push(data);
     this.#flush();
   }
 
   /** Resolves when everything written so far has been handed to the socket. */
   drained(): Promise<void> {
-    if (!this.#queue.length || this.#closed)
+    if (!this.#out?.pending || this.#closed)
       return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   #flush(): void {
-    const socket = this.#socket;
-    if (!socket || !this.#connected || this.#closed)
+    const out = this.#out;
+    if (!out || !this.#connected || this.#closed)
       return;
     try {
-      while (this.#queue.length) {
-        const free = socket.write();
-        if (free <= 0)
-          return; // a writable message (3) brings us back
-        const chunk = this.#queue[0];
-        if (chunk.length > free) {
-          socket.write(chunk.subarray(0, free));
-          this.#queue[0] = chunk.subarray(free);
-          httpStats.bytesWritten += free;
-        }
-        else {
-          socket.write(chunk);
-          this.#queue.shift();
-          httpStats.bytesWritten += chunk.length;
-        }
-      }
+      if (!out.flush())
+        return; // a writable message brings us back
     }
     catch {
       // lin reports a refused connect as connected; its first send then fails.
@@ -286,6 +272,10 @@ export class Connection {
       this.#end(new HttpError(code, code === "ERR_CONNECT_REFUSED" ? "connection refused (first write failed)" : "write failed", { host: this.origin.hostname, phase: "send" }));
       return;
     }
+    this.#wakeDrainWaiters();
+  }
+
+  #wakeDrainWaiters(): void {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters)
@@ -306,24 +296,8 @@ export class Connection {
     this.#pending = undefined;
     if (this.#counted)
       httpStats.open--;
-    this.#queue.length = 0;
-    const socket = this.#socket;
     this.#socket = undefined;
-    const shut = () => {
-      try {
-        socket?.close();
-      }
-      catch {
-        // already closed by the SDK after a disconnect
-      }
-    };
-    // Closed from the job queue, never inside a socket callback: on lin, close() inside one lets the socket
-    // record be freed while the callback's C caller still uses it (modSocket.c: after a disconnect callback
-    // always; after any other when a collection runs before the callback returns), which crashed mcsim.
-    Promise.resolve().then(shut);
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters)
-      resolve();
+    this.#out?.close();
+    this.#wakeDrainWaiters();
   }
 }

@@ -1,10 +1,12 @@
-// The `tls` request option of the HTTP client, turned into SecureSocket's `secure` dictionary (read by our
-// `ssl/cert`, see tls/verifier) and into the part of the pool's key that keeps connections with different
-// TLS settings apart. Kept out of http/client: most requests use the defaults.
+// Our TLS options turned into SecureSocket's `secure` dictionary (read by our `ssl/cert`, see tls/verifier):
+// the client's `tls` request option (with the part of the pool's key that keeps connections with different
+// TLS settings apart) and the server's certificate and key. Kept out of http/client: most requests use the
+// defaults.
 import config from "mc/config";
 import type { SecureOptions } from "securesocket";
 import { loadPem, pemToDer } from "tls/certificates";
-import { HttpError } from "http/errors";
+import { parseCertificate } from "tls/der";
+import { HttpError, misuse } from "http/errors";
 
 type Data = ArrayBuffer | Uint8Array;
 
@@ -34,6 +36,14 @@ export interface TlsOptions {
   pins?: string[];
 }
 
+/** HTTPS (docs/server.md): the SDK's TLS server side, TLS 1.2 with RSA key exchange only. */
+export interface ServerTlsOptions {
+  /** The certificate chain, leaf first: resource names (PEM, or DER ending in .der), PEM text or DER. Its key must be RSA. */
+  certificate: string | Data | (string | Data)[];
+  /** The leaf's PKCS#8 private key: a resource name, PEM text or DER. */
+  key: string | Data;
+}
+
 const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 
 // Created on first use: a Map or Set made while the module is preloaded would be immutable in flash.
@@ -52,6 +62,11 @@ export function certificates(source: string | Data): ArrayBuffer[] {
     decoded.set(source, found);
   }
   return found;
+}
+
+/** The certificates of one source or of a list of them, as DER. */
+function certificateList(sources: string | Data | (string | Data)[]): ArrayBuffer[] {
+  return ([] as (string | Data)[]).concat(sources).flatMap(certificates);
 }
 
 /** A PKCS#8 private key as DER: a resource name, PEM text, or DER. */
@@ -111,7 +126,7 @@ export function secureOptions(tls: TlsOptions | undefined, host: string): { secu
     return found;
   }
   catch (error) {
-    throw new HttpError("ERR_INVALID_REQUEST", `tls: ${error instanceof Error ? error.message : String(error)}`, { host, phase: "request" });
+    throw new HttpError("ERR_INVALID_REQUEST", `tls: ${reasonOf(error)}`, { host, phase: "request" });
   }
 }
 
@@ -127,8 +142,7 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
     secure.protocolVersion = 0x303;
   secure.verify = verify;
   if (verify) {
-    const sources = options.ca === undefined ? defaultAnchors() : ([] as (string | Data)[]).concat(options.ca);
-    secure.certificates = sources.flatMap(certificates);
+    secure.certificates = certificateList(options.ca === undefined ? defaultAnchors() : options.ca);
   }
   else if (!(warned ??= new Set()).has(host)) {
     warned.add(host);
@@ -159,4 +173,33 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   const key = `|v=${verify}|ca=${identity(options.ca)}|sn=${options.serverName ?? ""}|min=${minVersion}` +
     `|mfl=${options.maxFragmentLength ?? ""}|alpn=${identity(options.alpn)}|cc=${identity(options.clientCertificate)}|pins=${identity(options.pins)}`;
   return { secure, key };
+}
+
+/** SecureSocket's `secure` for a server. A chain or key that cannot be read or served is ERR_SERVER_USAGE. */
+export function serverSecureOptions(tls: ServerTlsOptions): SecureOptions {
+  let chain: ArrayBuffer[];
+  let key: ArrayBuffer;
+  try {
+    chain = certificateList(tls.certificate);
+    key = privateKey(tls.key);
+  }
+  catch (error) {
+    throw misuse(`tls: ${reasonOf(error)}`);
+  }
+  if (!chain.length)
+    throw misuse("tls.certificate holds no certificate");
+  let type: string;
+  try {
+    type = parseCertificate(new Uint8Array(chain[0])).key.type;
+  }
+  catch (error) {
+    throw misuse(`tls.certificate: ${reasonOf(error)}`);
+  }
+  if (type !== "rsa") // the SDK serves RSA key exchange only (its server side has no ECDHE)
+    throw misuse(`tls.certificate has a ${type} key; the SDK's TLS server needs an RSA one`);
+  return { protocolVersion: 0x303, cache: false, serverCertificates: chain, serverKey: key };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
