@@ -21,7 +21,7 @@ import SecureSocket from "securesocket";
 import type { SecureOptions } from "securesocket";
 import { HttpError, misuse } from "http/errors";
 import { isToken } from "http/protocol/fields";
-import { serverSecureOptions, type ServerTlsOptions } from "http/transport/secure-options";
+import { serverSecureOptions, type ServerTlsOptions } from "http/server/secure-options";
 import { positive, settingsOf, type Settings } from "http/server/settings";
 import { ServerConnection, type ConnectionHooks } from "http/server/connection";
 import type { ServerRequest } from "http/server/request";

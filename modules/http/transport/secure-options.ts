@@ -1,12 +1,11 @@
 // Our TLS options turned into SecureSocket's `secure` dictionary (read by our `ssl/cert`, see tls/verifier):
 // the client's `tls` request option (with the part of the pool's key that keeps connections with different
-// TLS settings apart) and the server's certificate and key. Kept out of http/client: most requests use the
-// defaults.
+// TLS settings apart), and the readers of certificates and keys that the server's options
+// (http/server/secure-options) use too. Kept out of http/client: most requests use the defaults.
 import config from "mc/config";
 import type { SecureOptions } from "securesocket";
 import { loadPem, pemToDer } from "tls/certificates";
-import { parseCertificate } from "tls/der";
-import { HttpError, misuse } from "http/errors";
+import { HttpError } from "http/errors";
 
 type Data = ArrayBuffer | Uint8Array;
 
@@ -36,14 +35,6 @@ export interface TlsOptions {
   pins?: string[];
 }
 
-/** HTTPS (docs/server.md): the SDK's TLS server side, TLS 1.2 with RSA key exchange only. */
-export interface ServerTlsOptions {
-  /** The certificate chain, leaf first: resource names (PEM, or DER ending in .der), PEM text or DER. Its key must be RSA. */
-  certificate: string | Data | (string | Data)[];
-  /** The leaf's PKCS#8 private key: a resource name, PEM text or DER. */
-  key: string | Data;
-}
-
 const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
 
 // Created on first use: a Map or Set made while the module is preloaded would be immutable in flash.
@@ -65,15 +56,16 @@ export function certificates(source: string | Data): ArrayBuffer[] {
 }
 
 /** The certificates of one source or of a list of them, as DER. */
-function certificateList(sources: string | Data | (string | Data)[]): ArrayBuffer[] {
+export function certificateList(sources: string | Data | (string | Data)[]): ArrayBuffer[] {
   return ([] as (string | Data)[]).concat(sources).flatMap(certificates);
 }
 
 /** A PKCS#8 private key as DER: a resource name, PEM text, or DER. */
-export function privateKey(source: string | Data): ArrayBuffer {
+/** `name` is the option the key came from, for the error. */
+export function privateKey(source: string | Data, name = "tls.clientKey"): ArrayBuffer {
   if (typeof source !== "string")
     return source instanceof Uint8Array ? source.slice().buffer as ArrayBuffer : source;
-  return source.includes("-----BEGIN") ? pemToDer(source, "tls.clientKey", "PRIVATE KEY")[0] : loadPem(source, "PRIVATE KEY")[0];
+  return source.includes("-----BEGIN") ? pemToDer(source, name, "PRIVATE KEY")[0] : loadPem(source, "PRIVATE KEY")[0];
 }
 
 /** The resources certs/ holds, from the manifest's config (the device cannot list its resources). */
@@ -175,31 +167,6 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   return { secure, key };
 }
 
-/** SecureSocket's `secure` for a server. A chain or key that cannot be read or served is ERR_SERVER_USAGE. */
-export function serverSecureOptions(tls: ServerTlsOptions): SecureOptions {
-  let chain: ArrayBuffer[];
-  let key: ArrayBuffer;
-  try {
-    chain = certificateList(tls.certificate);
-    key = privateKey(tls.key);
-  }
-  catch (error) {
-    throw misuse(`tls: ${reasonOf(error)}`);
-  }
-  if (!chain.length)
-    throw misuse("tls.certificate holds no certificate");
-  let type: string;
-  try {
-    type = parseCertificate(new Uint8Array(chain[0])).key.type;
-  }
-  catch (error) {
-    throw misuse(`tls.certificate: ${reasonOf(error)}`);
-  }
-  if (type !== "rsa") // the SDK serves RSA key exchange only (its server side has no ECDHE)
-    throw misuse(`tls.certificate has a ${type} key; the SDK's TLS server needs an RSA one`);
-  return { protocolVersion: 0x303, cache: false, serverCertificates: chain, serverKey: key };
-}
-
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
