@@ -106,6 +106,8 @@ export default class Tls13Socket {
   /** After the handshake: whether a session ticket resumed it, the cipher suite, the ALPN protocol chosen. */
   resumed = false;
   suite = 0;
+  /** Whether the server asked for another key share (HelloRetryRequest). */
+  retried = false;
   alpn: string | undefined;
 
   readonly #sock: StreamSocket;
@@ -440,6 +442,7 @@ export default class Tls13Socket {
       if (group === undefined && !hello.cookie)
         throw new ProtocolError(Alert.illegalParameter, "a HelloRetryRequest that would change nothing");
       this.#retrySuite = hello.suite;
+      this.retried = true;
       this.#transcript.start(suite.hash);
       this.#binderPrefix = [this.#transcript.replaceWithMessageHash(), message];
       this.#transcript.add(message);
@@ -456,6 +459,8 @@ export default class Tls13Socket {
       throw new ProtocolError(Alert.illegalParameter, `the server's key share is for group ${groupName(share.group) ?? share.group}, not the one the client sent`);
     const ticket = this.#ticket;
     this.#ticket = undefined;
+    if (ticket && hello.pskIdentity === undefined)
+      this.#store?.discard(this.#origin, ticket); // declined: the server cannot resume it
     if (hello.pskIdentity !== undefined) {
       if (!ticket || hello.pskIdentity !== 0 || ticket.hash !== suite.hash)
         throw new ProtocolError(Alert.illegalParameter, "the server accepted a pre-shared key the client did not offer");

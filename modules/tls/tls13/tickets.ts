@@ -1,6 +1,10 @@
 // Session tickets (RFC 8446 4.6.1) kept per origin for PSK resumption (psk_dhe_ke), bounded: a few origins,
-// a few tickets each, tickets of bounded size. A ticket is used once (RFC 8446 C.4) and dropped when its
-// lifetime is over. Held in RAM only; nothing here traces (a ticket's PSK is a secret).
+// a few tickets each, tickets of bounded size, dropped when their lifetime is over or the server declines them.
+// A fresh ticket is preferred; a ticket is used again (up to maxUses) only when no fresh one is left, because
+// OpenSSL 3.0 servers (Node 20) issue two tickets after a full handshake and none after a resumption: with
+// single use, every third connection would be a full handshake. RFC 8446 C.4 advises single use for privacy
+// (reuse links connections of one client to a passive observer); maxUses: 1 restores it. Held in RAM only;
+// nothing here traces (a ticket's PSK is a secret).
 import type { HashName } from "tls/tls13/key-schedule";
 
 export interface Ticket {
@@ -15,6 +19,8 @@ export interface Ticket {
   received: number;
   /** Seconds, at most 7 days. */
   lifetime: number;
+  /** Connections that offered it so far. */
+  uses?: number;
 }
 
 export interface TicketStoreOptions {
@@ -24,6 +30,8 @@ export interface TicketStoreOptions {
   perOrigin?: number;
   /** Tickets larger than this are not kept. Default 1024 bytes. */
   maxTicketBytes?: number;
+  /** Connections one ticket may resume. Default 8; 1 for single use (RFC 8446 C.4). */
+  maxUses?: number;
 }
 
 const WEEK = 604800;
@@ -32,12 +40,14 @@ export class TicketStore {
   readonly #origins: number;
   readonly #perOrigin: number;
   readonly #maxTicketBytes: number;
+  readonly #maxUses: number;
   #byOrigin: Map<string, Ticket[]> | undefined; // made on first use: a Map made while preloaded would be frozen
 
   constructor(options: TicketStoreOptions = {}) {
     this.#origins = Math.max(1, options.origins ?? 4);
     this.#perOrigin = Math.max(1, options.perOrigin ?? 2);
     this.#maxTicketBytes = options.maxTicketBytes ?? 1024;
+    this.#maxUses = Math.max(1, options.maxUses ?? 8);
   }
 
   /** Keeps a ticket for `origin`; too large or lifetime 0: ignored. */
@@ -59,16 +69,38 @@ export class TicketStore {
     }
   }
 
-  /** The newest live ticket of `origin`, removed from the store (single use); undefined when none. */
+  /**
+   * A live ticket of `origin` to offer: the least used, the newest of those. Counted as used; dropped once
+   * used maxUses times. undefined when none.
+   */
   take(origin: string, now = Date.now()): Ticket | undefined {
     const list = this.#byOrigin?.get(origin);
-    while (list?.length) {
-      const ticket = list.pop()!;
-      const age = now - ticket.received;
-      if (age >= 0 && age < ticket.lifetime * 1000)
-        return ticket;
+    if (!list)
+      return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const age = now - list[i].received;
+      if (age < 0 || age >= list[i].lifetime * 1000)
+        list.splice(i, 1);
     }
-    return undefined;
+    let best: Ticket | undefined;
+    for (const ticket of list) {
+      if (!best || (ticket.uses ?? 0) <= (best.uses ?? 0))
+        best = ticket;
+    }
+    if (best) {
+      best.uses = (best.uses ?? 0) + 1;
+      if (best.uses >= this.#maxUses)
+        this.discard(origin, best);
+    }
+    return best;
+  }
+
+  /** Drops a ticket (the server declined it). */
+  discard(origin: string, ticket: Ticket): void {
+    const list = this.#byOrigin?.get(origin);
+    const at = list?.indexOf(ticket) ?? -1;
+    if (at >= 0)
+      list!.splice(at, 1);
   }
 
   /** Forgets the tickets of `origin`, or all. */
