@@ -7,6 +7,7 @@ import { issue, createTestPki, type Issued, type TestPki } from "../support/pki.
 import { startTls13Server, type Tls13Server, type Tls13ServerOptions } from "../support/tls13-servers.js";
 import Tls13Socket, { type Tls13Options } from "../../modules/tls/tls13/client.js";
 import { TicketStore } from "../../modules/tls/tls13/tickets.js";
+import { startRawTls13Server, type Tls13Fault } from "../support/raw-tls13.js";
 import type { TlsReport } from "../../modules/tls/report.js";
 
 const WAIT_MS = 8000;
@@ -20,8 +21,8 @@ interface Outcome {
   socket: Tls13Socket;
 }
 
-/** Connects, sends `line`, waits for the echo (or the failure), closes. */
-function exchange(port: number, secure: Tls13Options, line = "hello"): Promise<Outcome> {
+/** Connects, sends `line`, waits for the echo (or the failure; with no line, the handshake's end), closes. */
+function exchange(port: number, secure: Tls13Options, line: string | null = "hello"): Promise<Outcome> {
   const report: TlsReport = {};
   return new Promise((resolve, reject) => {
     const socket = new Tls13Socket({ host: "127.0.0.1", port, secure: { serverName: "localhost", report, ...secure } });
@@ -36,7 +37,9 @@ function exchange(port: number, secure: Tls13Options, line = "hello"): Promise<O
       resolve({ ...outcome, report, socket });
     };
     socket.callback = (message: number) => {
-      if (message === 1)
+      if (message === 1 && line === null)
+        settle({ echo: "" });
+      else if (message === 1)
         socket.write(line + "\n");
       else if (message === 2) {
         got += socket.read(String) as string;
@@ -58,6 +61,7 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
   let pki: TestPki;
   let p256: Issued;
   let p384: Issued;
+  let otherP256: Issued;
   let server: Tls13Server | undefined;
   const trust = (): Tls13Options => ({ certificates: [pki.root.der], tickets: false });
 
@@ -66,6 +70,7 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
     pki = await createTestPki();
     p256 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-256", dnsNames: ["localhost"] });
     p384 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-384", dnsNames: ["localhost"] });
+    otherP256 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-256", dnsNames: ["localhost"] });
   });
 
   afterEach(async () => {
@@ -296,6 +301,60 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       assert.equal(store.take("b")?.ticket[0], 6, "a fresh ticket first");
       store.add("d", { ...ticket(5), received: Date.now() - 61000 });
       assert.equal(store.take("d"), undefined, "an expired ticket is not used");
+    });
+  });
+
+  describe("attacks by a hand-written TLS 1.3 server (tests/support/raw-tls13.ts)", () => {
+    async function attack(fault: Tls13Fault): Promise<{ outcome: Outcome; server: string[] }> {
+      const raw = await startRawTls13Server({ chain: [p256.der, pki.intermediate.der], leafKeyPem: p256.keyPem, otherKeyPem: otherP256.keyPem, fault });
+      try {
+        const outcome = await exchange(raw.port, trust(), null);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the client's Finished or alert reaches the server
+        return { outcome, server: raw.outcomes() };
+      }
+      finally {
+        await raw.close();
+      }
+    }
+
+    it("completes the handshake with the faultless server (the attacks below differ from it in one thing)", async () => {
+      const { outcome, server } = await attack("none");
+      assert.equal(outcome.report.code, undefined, outcome.report.message);
+      assert.equal(outcome.echo, "", "the handshake completed");
+      assert.deepEqual(server, ["finished"], "the server verified the client's Finished");
+    });
+
+    it("refuses a Finished that does not match, with decrypt_error", async () => {
+      const { outcome, server } = await attack("bad-finished");
+      assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
+      assert.match(outcome.report.message ?? "", /Finished does not match/);
+      assert.deepEqual(server, ["alert 51"]);
+    });
+
+    it("refuses a CertificateVerify signed by another key", async () => {
+      const { outcome, server } = await attack("other-key");
+      assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
+      assert.match(outcome.report.message ?? "", /CertificateVerify signature does not verify/);
+      assert.deepEqual(server, ["alert 51"]);
+    });
+
+    it("refuses a key share that is not on the curve (invalid-curve attack)", async () => {
+      const { outcome, server } = await attack("off-curve");
+      assert.match(outcome.report.message ?? "", /not a point on the curve/);
+      assert.deepEqual(server, ["alert 47"]);
+    });
+
+    it("refuses a TLS 1.2 answer carrying the downgrade sentinel, naming it", async () => {
+      const { outcome, server } = await attack("downgrade");
+      assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
+      assert.match(outcome.report.message ?? "", /downgrade sentinel/);
+      assert.deepEqual(server, ["alert 47"]);
+    });
+
+    it("refuses a pre_shared_key the client never offered", async () => {
+      const { outcome, server } = await attack("unoffered-psk");
+      assert.match(outcome.report.message ?? "", /pre-shared key the client did not offer/);
+      assert.deepEqual(server, ["alert 47"]);
     });
   });
 });

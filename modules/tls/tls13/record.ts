@@ -24,7 +24,7 @@ export class RecordCipher {
   #sequence = 0;
 
   constructor(key: Uint8Array, iv: Uint8Array) {
-    this.#gcm = new GCM(new BlockCipher("AES", key));
+    this.#gcm = new GCM(new BlockCipher("AES", key.slice().buffer as ArrayBuffer)); // the native cipher takes an ArrayBuffer only
     this.#iv = iv;
   }
 

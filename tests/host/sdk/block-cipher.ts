@@ -1,6 +1,6 @@
 // Host `crypt` BlockCipher: the SDK's modules/crypt/digest/crypt.js class (modCrypt.c), AES only, on node:crypto.
 // encrypt/decrypt work block by block (ECB) as the native one does; `result`, when given, receives the output.
-// The host `gcm` reads the key through keyOf (on the device, GCM drives the cipher itself).
+// The key must be an ArrayBuffer, as modCrypt.c reads it. The host `gcm` reads the key through keyOf.
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { bytes } from "./pkcs1.js";
 
@@ -17,10 +17,12 @@ export function keyOf(cipher: BlockCipher): Uint8Array {
 type Data = ArrayBuffer | ArrayBufferView;
 
 export class BlockCipher {
-  constructor(cipher: string, key: Data) {
+  constructor(cipher: string, key: ArrayBuffer) {
     if (cipher !== "AES")
       throw new Error(`host runtime: BlockCipher ${cipher} is not implemented`);
-    const octets = bytes(key).slice();
+    if (!(key instanceof ArrayBuffer))
+      throw new TypeError("not an ArrayBuffer instance"); // modCrypt.c: xsmcToArrayBuffer, views refused
+    const octets = new Uint8Array(key).slice();
     if (octets.length !== 16 && octets.length !== 24 && octets.length !== 32)
       throw new Error("bad key size");
     keys.set(this, octets);

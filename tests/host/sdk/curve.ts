@@ -1,7 +1,7 @@
 // Host `curve`: the SDK's modules/crypt/etc/curve.js (ECDH on secp256r1 and secp384r1), in BigInt Jacobian
 // arithmetic. As in the SDK: an unknown name makes an empty object; dh(x) is x·G and dh(x, P) is x·P, both
 // uncompressed (04‖X‖Y, orderSize bytes each), P taken as given with no check that it lies on the curve (a
-// wrong-length P gives undefined); Z(P) is P's X coordinate.
+// wrong-length P gives undefined); Z(P) is P's X coordinate. x and P must be ArrayBuffers, as on the device.
 import PKCS1, { bytes } from "./pkcs1.js";
 import { P256, P384, type Curve as Parameters } from "./ecdsa.js";
 
@@ -83,8 +83,11 @@ export default class Curve {
     return this.#c!.orderSize;
   }
 
-  dh(x: ArrayBuffer | ArrayBufferView, P?: ArrayBuffer | ArrayBufferView): ArrayBuffer | undefined {
+  dh(x: ArrayBuffer, P?: ArrayBuffer): ArrayBuffer | undefined {
     const c = this.#c!;
+    // BigInt.fromArrayBuffer (of x, and of P.slice(…)) takes an ArrayBuffer only
+    if (!(x instanceof ArrayBuffer) || (P !== undefined && !(P instanceof ArrayBuffer)))
+      throw new TypeError("argument: not an ArrayBuffer instance");
     const size = c.orderSize;
     let Px = c.G.x, Py = c.G.y;
     if (P) {

@@ -2,7 +2,8 @@
 // node:crypto. encFlag true: data encrypted, the tag (tagLength bytes) appended, a new ArrayBuffer. false: data
 // is ciphertext‖tag; the plaintext, or undefined when the tag does not match. As in the SDK, `buf` === `data`
 // decrypts in place and returns a view of data's start; another `buf` receives the output; none: a new
-// ArrayBuffer. The SDK's incremental init/encrypt/decrypt/close are not implemented here.
+// ArrayBuffer. iv and aad must be ArrayBuffers, decrypted data a typed array, as on the device. The SDK's
+// incremental init/encrypt/decrypt/close are not implemented here.
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { CipherGCMTypes } from "node:crypto";
 import { keyOf, type BlockCipher } from "./block-cipher.js";
@@ -20,6 +21,12 @@ export default class GCM {
   }
 
   process(data: Data, buf: Data | null | undefined, iv: ArrayBuffer, aad: ArrayBuffer | undefined, encFlag: boolean): ArrayBuffer | Uint8Array | undefined {
+    // What the SDK's gcm.js and modCrypt.c require: iv.concat (an ArrayBuffer), the aad through
+    // xsmcToArrayBuffer, ciphertext.subarray (a typed array) when decrypting.
+    if (!(iv instanceof ArrayBuffer) || (aad !== undefined && !(aad instanceof ArrayBuffer)))
+      throw new TypeError("not an ArrayBuffer instance");
+    if (!encFlag && !ArrayBuffer.isView(data))
+      throw new TypeError("gcm: data.subarray is not a function");
     const key = keyOf(this.#block);
     const algorithm = `aes-${key.length * 8}-gcm` as CipherGCMTypes;
     const input = bytes(data);
