@@ -67,99 +67,99 @@ export class RecordCipher {
   }
 }
 
-/** Cuts records out of the bytes the socket delivers: the 5-byte header, then a body of exactly its length. */
-export class RecordReader {
-  #header = new Uint8Array(5);
+/**
+ * Cuts frames out of a stream of chunks: a fixed-size header, then a body of the length the header gives
+ * (checked by `bodyLength`, which throws to refuse it). Each frame comes whole, header and body in one array.
+ */
+class Framer {
+  readonly #header: Uint8Array;
+  readonly #bodyLength: (header: Uint8Array) => number;
   #headerFill = 0;
-  #body: Uint8Array | undefined;
-  #bodyFill = 0;
+  #frame: Uint8Array | undefined;
+  #fill = 0;
 
-  /** Feeds bytes; `onRecord` gets each whole record and returns false to stop (the rest is dropped). */
-  push(bytes: Uint8Array, onRecord: (header: Uint8Array, body: Uint8Array) => boolean): void {
+  constructor(headerSize: number, bodyLength: (header: Uint8Array) => number) {
+    this.#header = new Uint8Array(headerSize);
+    this.#bodyLength = bodyLength;
+  }
+
+  /** Whether part of a frame is waiting for more bytes. */
+  get partial(): boolean {
+    return this.#headerFill > 0;
+  }
+
+  /** Feeds bytes; `onFrame` gets each whole frame and returns false to stop (the rest is dropped). */
+  push(bytes: Uint8Array, onFrame: (frame: Uint8Array) => boolean): void {
+    const size = this.#header.length;
     let at = 0;
     while (at < bytes.length) {
-      if (!this.#body) {
-        const take = Math.min(5 - this.#headerFill, bytes.length - at);
+      if (!this.#frame) {
+        const take = Math.min(size - this.#headerFill, bytes.length - at);
         this.#header.set(bytes.subarray(at, at + take), this.#headerFill);
         this.#headerFill += take;
         at += take;
-        if (this.#headerFill < 5)
+        if (this.#headerFill < size)
           return;
-        const header = this.#header;
-        const length = (header[3] << 8) | header[4];
-        if (header[0] < ContentType.changeCipherSpec || header[0] > ContentType.applicationData || header[1] !== 3)
-          throw new ProtocolError(Alert.decodeError, "the server's answer is not a TLS record");
-        if (length > MAX_CIPHERTEXT)
-          throw new ProtocolError(Alert.recordOverflow, `a record of ${length} bytes exceeds the limit`);
-        this.#body = new Uint8Array(length);
-        this.#bodyFill = 0;
+        this.#frame = new Uint8Array(size + this.#bodyLength(this.#header));
+        this.#frame.set(this.#header);
+        this.#fill = size;
       }
-      const body = this.#body;
-      const take = Math.min(body.length - this.#bodyFill, bytes.length - at);
-      body.set(bytes.subarray(at, at + take), this.#bodyFill);
-      this.#bodyFill += take;
+      const frame = this.#frame;
+      const take = Math.min(frame.length - this.#fill, bytes.length - at);
+      frame.set(bytes.subarray(at, at + take), this.#fill);
+      this.#fill += take;
       at += take;
-      if (this.#bodyFill < body.length)
+      if (this.#fill < frame.length)
         return;
-      const header = this.#header.slice();
-      this.#body = undefined;
+      this.#frame = undefined;
       this.#headerFill = 0;
-      if (!onRecord(header, body))
+      if (!onFrame(frame))
         return;
     }
   }
 }
 
+/** Cuts records out of the bytes the socket delivers: the 5-byte header, then a body of exactly its length. */
+export class RecordReader {
+  #framer = new Framer(5, (header) => {
+    const length = (header[3] << 8) | header[4];
+    if (header[0] < ContentType.changeCipherSpec || header[0] > ContentType.applicationData || header[1] !== 3)
+      throw new ProtocolError(Alert.decodeError, "the server's answer is not a TLS record");
+    if (length > MAX_CIPHERTEXT)
+      throw new ProtocolError(Alert.recordOverflow, `a record of ${length} bytes exceeds the limit`);
+    return length;
+  });
+
+  /** Feeds bytes; `onRecord` gets each whole record and returns false to stop (the rest is dropped). */
+  push(bytes: Uint8Array, onRecord: (header: Uint8Array, body: Uint8Array) => boolean): void {
+    this.#framer.push(bytes, (frame) => onRecord(frame.subarray(0, 5), frame.subarray(5)));
+  }
+}
+
 /** Handshake messages out of handshake records: split when several share a record, joined when one spans records. */
 export class HandshakeReassembler {
-  readonly #limit: number;
-  #message: Uint8Array | undefined;
-  #fill = 0;
-  #header = new Uint8Array(4);
-  #headerFill = 0;
+  #framer: Framer;
 
   /** `limit`: the largest handshake message accepted (a Certificate is the largest). */
   constructor(limit: number) {
-    this.#limit = limit;
+    this.#framer = new Framer(4, (header) => {
+      const length = (header[1] << 16) | (header[2] << 8) | header[3];
+      if (length + 4 > limit)
+        throw new ProtocolError(Alert.handshakeFailure, `a handshake message of ${length} bytes exceeds the limit of ${limit} (tls13.maxHandshakeMessage)`);
+      return length;
+    });
   }
 
   /** Whether part of a message is waiting for the next record (it must not span a key change). */
   get partial(): boolean {
-    return this.#headerFill > 0;
+    return this.#framer.partial;
   }
 
   /** Each whole message (header included) of `fragment`, in order, to `onMessage`; it returns false to stop. */
   push(fragment: Uint8Array, onMessage: (message: Uint8Array) => boolean): void {
     if (!fragment.length)
       throw new ProtocolError(Alert.unexpectedMessage, "an empty handshake record");
-    let at = 0;
-    while (at < fragment.length) {
-      if (!this.#message) {
-        const take = Math.min(4 - this.#headerFill, fragment.length - at);
-        this.#header.set(fragment.subarray(at, at + take), this.#headerFill);
-        this.#headerFill += take;
-        at += take;
-        if (this.#headerFill < 4)
-          return;
-        const length = (this.#header[1] << 16) | (this.#header[2] << 8) | this.#header[3];
-        if (length + 4 > this.#limit)
-          throw new ProtocolError(Alert.handshakeFailure, `a handshake message of ${length} bytes exceeds the limit of ${this.#limit} (tls13.maxHandshakeMessage)`);
-        this.#message = new Uint8Array(4 + length);
-        this.#message.set(this.#header);
-        this.#fill = 4;
-      }
-      const message = this.#message;
-      const take = Math.min(message.length - this.#fill, fragment.length - at);
-      message.set(fragment.subarray(at, at + take), this.#fill);
-      this.#fill += take;
-      at += take;
-      if (this.#fill < message.length)
-        return;
-      this.#message = undefined;
-      this.#headerFill = 0;
-      if (!onMessage(message))
-        return;
-    }
+    this.#framer.push(fragment, onMessage);
   }
 }
 

@@ -3,27 +3,11 @@
 // uncompressed (04‖X‖Y, orderSize bytes each), P taken as given with no check that it lies on the curve (a
 // wrong-length P gives undefined); Z(P) is P's X coordinate. x and P must be ArrayBuffers, as on the device.
 import PKCS1, { bytes } from "./pkcs1.js";
-import { P256, P384, type Curve as Parameters } from "./ecdsa.js";
+import { inverse, mod, P256, P384, type Curve as Parameters } from "./ecdsa.js";
 
 const curves: Record<string, Parameters> = { secp256r1: P256, secp384r1: P384 };
 
 type Jacobian = [bigint, bigint, bigint]; // (X, Y, Z), x = X/Z², y = Y/Z³; Z = 0 is infinity
-
-function mod(a: bigint, m: bigint): bigint {
-  const r = a % m;
-  return r < 0n ? r + m : r;
-}
-
-function inverse(a: bigint, m: bigint): bigint {
-  let [r0, r1] = [mod(a, m), m];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0, m);
-}
 
 function double(c: Parameters, [X, Y, Z]: Jacobian): Jacobian {
   const p = c.p;
