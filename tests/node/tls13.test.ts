@@ -146,6 +146,7 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       assert.equal(outcome.echo, undefined);
       assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
       assert.match(outcome.report.message ?? "", /alert 40 \(handshake_failure\)/);
+      assert.equal(outcome.socket.olderServer, false);
     });
   });
 
@@ -200,6 +201,31 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       assert.equal(bad.report.code, "ERR_TLS_PIN");
     });
 
+    it("gives up a handshake the server never answers after handshakeTimeout, and closes the connection", async () => {
+      const net = await import("node:net");
+      let closed = false;
+      const silent = net.createServer((socket) => {
+        socket.on("close", () => (closed = true));
+        socket.on("error", () => {});
+        socket.resume(); // read (and drop) what comes, the FIN included
+      });
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      try {
+        const started = Date.now();
+        const outcome = await exchange((silent.address() as { port: number }).port, { ...trust(), handshakeTimeout: 300 });
+        assert.equal(outcome.message, -2);
+        assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
+        assert.match(outcome.report.message ?? "", /no TLS 1\.3 handshake within 300 ms/);
+        assert.ok(Date.now() - started < 3000);
+        for (let i = 0; i < 50 && !closed; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.ok(closed, "the TCP connection is closed");
+      }
+      finally {
+        silent.close();
+      }
+    });
+
     it("refuses a TLS 1.2-only server with ERR_TLS_HANDSHAKE naming the version", async () => {
       const tls = await import("node:tls");
       const old = tls.createServer({ cert: p256.pem + pki.intermediate.pem, key: p256.keyPem, maxVersion: "TLSv1.2" });
@@ -209,6 +235,7 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
         const outcome = await exchange((old.address() as { port: number }).port, trust());
         assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
         assert.match(outcome.report.message ?? "", /alert 70 \(protocol_version\)|not TLS 1\.3/);
+        assert.equal(outcome.socket.olderServer, true, "the one failure that allows a TLS 1.2 attempt");
       }
       finally {
         old.close();
@@ -349,6 +376,7 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
       assert.match(outcome.report.message ?? "", /downgrade sentinel/);
       assert.deepEqual(server, ["alert 47"]);
+      assert.equal(outcome.socket.olderServer, false, "no retry with TLS 1.2 after a downgrade");
     });
 
     it("refuses a pre_shared_key the client never offered", async () => {

@@ -108,6 +108,12 @@ export default class Tls13Socket {
   suite = 0;
   /** Whether the server asked for another key share (HelloRetryRequest). */
   retried = false;
+  /**
+   * Set when the handshake failed because the server speaks only TLS 1.2 or older: it answered with
+   * protocol_version, or with an older ServerHello that has no downgrade sentinel. The one failure after which
+   * a client that also speaks 1.2 may try again with 1.2 (the sentinel then checked there).
+   */
+  olderServer = false;
   alpn: string | undefined;
 
   readonly #sock: StreamSocket;
@@ -332,6 +338,8 @@ export default class Tls13Socket {
       this.#emit(-1);
       return;
     }
+    if (description === Alert.protocolVersion && this.#state === "hello")
+      this.olderServer = true;
     const name = ALERT_NAMES[description] ?? "unknown";
     const error = new TlsError("ERR_TLS_HANDSHAKE", this.#state === "open"
       ? `the server sent alert ${description} (${name})`
@@ -425,6 +433,7 @@ export default class Tls13Socket {
     if (hello.version !== TLS13) {
       if (hello.downgrade)
         throw new ProtocolError(Alert.illegalParameter, "the server answered with TLS 1.2 or older while its random carries the TLS 1.3 downgrade sentinel: a downgrade attack, or a broken server");
+      this.olderServer = true;
       throw new ProtocolError(Alert.protocolVersion, `the server chose protocol 0x${(hello.version ?? 0).toString(16)}, not TLS 1.3 (it may support TLS 1.2 only)`);
     }
     if (!sameBytes(hello.sessionId, new Uint8Array(0)))
