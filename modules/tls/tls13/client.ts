@@ -26,7 +26,7 @@ import {
   ProtocolError, TLS13, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
 } from "tls/tls13/messages";
 import { ContentType, HandshakeReassembler, MAX_PLAINTEXT, plainRecord, RecordCipher, RecordReader } from "tls/tls13/record";
-import { expandLabel, finishedMac, hash, HASH_LENGTH, KeySchedule, sameSecret, trafficKeys, Transcript } from "tls/tls13/key-schedule";
+import { concat, expandLabel, finishedMac, hash, HASH_LENGTH, KeySchedule, sameSecret, trafficKeys, Transcript } from "tls/tls13/key-schedule";
 import type { HashName } from "tls/tls13/key-schedule";
 import { checkCertificateVerify } from "tls/tls13/certificate-verify";
 import { GROUP_IDS, groupName, KeyShareSecret } from "tls/tls13/key-share";
@@ -219,10 +219,9 @@ export default class Tls13Socket {
       : typeof item === "number"
         ? Uint8Array.of(item)
         : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
-    for (const part of parts) {
-      for (let at = 0; at < part.length; at += MAX_PLAINTEXT)
-        this.#outgoing.push(this.#write!.seal(ContentType.applicationData, part.subarray(at, at + MAX_PLAINTEXT)));
-    }
+    const bytes = parts.length === 1 ? parts[0] : concat(...parts); // one record for write("GET ", path, "\r\n")
+    for (let at = 0; at < bytes.length; at += MAX_PLAINTEXT)
+      this.#outgoing.push(this.#write!.seal(ContentType.applicationData, bytes.subarray(at, at + MAX_PLAINTEXT)));
     this.#flush();
     return undefined;
   }
