@@ -29,6 +29,10 @@ const builtins: Record<string, string> = {
   pkcs1: "pkcs1",
   pkcs1_5: "pkcs1_5",
   ecdsa: "ecdsa",
+  hmac: "hmac",
+  gcm: "gcm",
+  curve: "curve",
+  rng: "rng",
 };
 
 interface Manifest {

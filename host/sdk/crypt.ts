@@ -14,6 +14,8 @@ const algorithms: Record<string, string> = {
   SHA512: "sha512",
 };
 
+const BLOCK_SIZES: Record<string, number> = { md5: 64, sha1: 64, sha224: 64, sha256: 64, sha384: 128, sha512: 128 };
+
 export class Digest {
   readonly #algorithm: string;
   #hash: Hash | undefined;
@@ -39,12 +41,23 @@ export class Digest {
     }
   }
 
-  close(): ArrayBuffer {
+  /** `more`: the hash so far, and hashing goes on (modCrypt.c copies the context). */
+  close(more?: boolean): ArrayBuffer {
     const hash = this.#hash;
     if (!hash)
       throw new Error("crypt: digest already closed");
+    if (more)
+      return new Uint8Array(hash.copy().digest()).buffer;
     this.#hash = undefined;
     return new Uint8Array(hash.digest()).buffer;
+  }
+
+  get blockSize(): number {
+    return BLOCK_SIZES[this.#algorithm]!;
+  }
+
+  get outputSize(): number {
+    return createHash(this.#algorithm).digest().length;
   }
 
   /** As the SDK: reset, write every argument, close. */
@@ -59,4 +72,6 @@ export class Digest {
   }
 }
 
-export default { Digest };
+export { BlockCipher } from "./block-cipher.js";
+import { BlockCipher } from "./block-cipher.js";
+export default { Digest, BlockCipher };

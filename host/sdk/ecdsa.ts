@@ -49,13 +49,13 @@ export const P384: Curve = Object.freeze({
   orderSize: 48,
 });
 
-function mod(a: bigint, m: bigint): bigint {
+export function mod(a: bigint, m: bigint): bigint {
   const r = a % m;
   return r < 0n ? r + m : r;
 }
 
 /** a⁻¹ mod m for m prime and a ≢ 0, by the extended Euclidean algorithm. */
-function inverse(a: bigint, m: bigint): bigint {
+export function inverse(a: bigint, m: bigint): bigint {
   let [r0, r1] = [mod(a, m), m];
   let [s0, s1] = [1n, 0n];
   while (r1 !== 0n) {

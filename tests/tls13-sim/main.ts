@@ -1,0 +1,160 @@
+// The TLS 1.3 client (tls/tls13) on real XS: handshakes with Node TLS 1.3-only servers the runner
+// (tests/tls13-sim/run.ts) started, one scenario after another, and the SDK's TLS 1.2 SecureSocket for
+// comparison. One trace line per scenario: "TLS13 <name> ok|fail key=value…", then "TLS13 DONE".
+// Times are wall-clock ms on loopback (the server's share is small); heaps are XS's as sampled at each
+// socket callback (peak, garbage included) and after a collection once the handshake is over (live). The
+// sequences of ten connections are bracketed by PHASE lines, at which the runner reads mcsim's CPU time.
+import config from "mc/config";
+import Debug from "debug";
+import Timer from "timer";
+import Instrumentation from "instrumentation";
+import { Socket } from "socket";
+import type { StreamSocket } from "socket";
+import SecureSocket from "securesocket";
+import Tls13Socket from "tls/tls13/client";
+import type { Tls13Options } from "tls/tls13/client";
+import { TicketStore } from "tls/tls13/tickets";
+import type { TlsReport } from "tls/report";
+
+const host = String(config.tls13Host);
+const root = Uint8Array.fromBase64(String(config.tls13Root));
+const ports = JSON.parse(String(config.tls13Ports)) as Record<string, number>;
+const loops = Number(config.tls13Loops);
+const skip = String(config.tls13Skip ?? "").split(",");
+const CHUNK = Instrumentation.map("XS Chunk Heap Used");
+const SLOT = Instrumentation.map("XS Slot Heap Used");
+
+let peak = 0;
+function heap(): number {
+  return (Instrumentation.get(CHUNK!) ?? 0) + (Instrumentation.get(SLOT!) ?? 0);
+}
+function sample(): void {
+  peak = Math.max(peak, heap());
+}
+
+interface Result {
+  ok: boolean;
+  ms: number;
+  /** ms until the handshake was over. */
+  handshakeMs: number;
+  peak: number;
+  live: number;
+  detail: string;
+}
+
+function run(name: string, port: number, make: (sock: StreamSocket) => StreamSocket, report: TlsReport, describe: (socket: StreamSocket) => string): Promise<Result> {
+  return new Promise((resolve) => {
+    Debug.gc();
+    const base = heap();
+    peak = base;
+    const start = Date.now();
+    let handshakeMs = 0;
+    let live = 0;
+    let got = "";
+    let done = false;
+    const sock = new Socket({ host, port } as never) as unknown as StreamSocket;
+    const socket = make(sock);
+    const inner = sock.callback;
+    sock.callback = function (message: number, value?: number) {
+      sample();
+      inner?.call(sock, message, value);
+      sample();
+    };
+    const finish = (ok: boolean, detail: string) => {
+      if (done)
+        return;
+      done = true;
+      const ms = Date.now() - start;
+      try {
+        socket.close();
+      }
+      catch {
+        // closed already
+      }
+      resolve({ ok, ms, handshakeMs, peak: peak - base, live, detail });
+    };
+    socket.callback = (message: number) => {
+      if (message === 1) {
+        handshakeMs = Date.now() - start;
+        Debug.gc();
+        live = heap() - base;
+        socket.write(`hello ${name}\n`);
+      }
+      else if (message === 2) {
+        got += socket.read(String);
+        if (got.endsWith("\n"))
+          finish(got === `echo: hello ${name}\n`, describe(socket));
+      }
+      else if (message < 0)
+        finish(false, `message ${message} ${report.code ?? ""} ${report.message ?? ""}`);
+    };
+  });
+}
+
+function tls13(name: string, port: number, options: Tls13Options = {}): Promise<Result> {
+  const report: TlsReport = {};
+  return run(name, port, (sock) => new Tls13Socket({ sock, host: "localhost", port, secure: { certificates: [root], tickets: false, report, ...options } }) as unknown as StreamSocket, report, (socket) => {
+    const s = socket as unknown as Tls13Socket;
+    return `suite=0x${s.suite.toString(16)} resumed=${s.resumed} retried=${s.retried}`;
+  });
+}
+
+function sdk12(name: string, port: number): Promise<Result> {
+  const report: TlsReport = {};
+  return run(name, port, (sock) => new SecureSocket({ sock, host: "localhost", secure: { certificates: [root], verify: true, cache: false, protocolVersion: 0x303, report } }) as unknown as StreamSocket, report, () => "tls=1.2");
+}
+
+function line(name: string, result: Result): void {
+  const verdict = result.ok ? "ok" : "fail";
+  trace(`TLS13 ${name} ${verdict} ms=${result.ms} handshakeMs=${result.handshakeMs} peakHeap=${result.peak} liveHeap=${result.live} ${result.detail}\n`);
+}
+
+function idle(ms: number): Promise<void> {
+  return new Promise((resolve) => Timer.set(() => resolve(), ms));
+}
+
+/** Brackets a phase with "TLS13 PHASE <name> begin|end" lines, idle around them: the runner reads mcsim's CPU time at each. */
+async function phase(name: string, work: () => Promise<void>): Promise<void> {
+  trace(`TLS13 PHASE ${name} begin\n`);
+  await idle(300);
+  await work();
+  trace(`TLS13 PHASE ${name} end\n`);
+  await idle(300);
+}
+
+async function main(): Promise<void> {
+  for (const name of ["rsa", "p256", "p384", "aes256", "hrr", "bigchain"]) {
+    if (!skip.includes(name))
+      line(name, await tls13(name, ports[name]));
+  }
+  const refused = await tls13("untrusted", ports.untrusted);
+  trace(`TLS13 untrusted ${!refused.ok && refused.detail.includes("ERR_TLS_UNTRUSTED") ? "ok" : "fail"} ${refused.detail}\n`);
+  await phase("idle-1s", () => idle(1000)); // what mcsim spends doing nothing, to read the others against
+  const tickets = new TicketStore();
+  let total13 = 0, resumed = 0;
+  await phase("tls13-resumed", async () => {
+    for (let i = 0; i < loops; i++) {
+      const result = await tls13(`resume-${i}`, ports.p256, { tickets, ticketKey: "sim" });
+      total13 += result.ms;
+      if (result.detail.includes("resumed=true"))
+        resumed++;
+      line(`resume-${i}`, result);
+    }
+  });
+  await phase("tls13-full", async () => {
+    for (let i = 0; i < loops; i++)
+      line(`full13-${i}`, await tls13(`full13-${i}`, ports.p256));
+  });
+  let total12 = 0;
+  await phase("sdk12-full", async () => {
+    for (let i = 0; i < loops; i++) {
+      const result = await sdk12(`sdk12-${i}`, ports.tls12);
+      total12 += result.ms;
+      line(`sdk12-${i}`, result);
+    }
+  });
+  trace(`TLS13 SUMMARY tls13Ms=${total13} resumed=${resumed}/${loops} sdk12Ms=${total12} ratio=${(total13 / total12).toFixed(2)}\n`);
+  trace("TLS13 DONE\n");
+}
+
+main().catch((error: unknown) => trace(`TLS13 ERROR ${String(error)}\nTLS13 DONE\n`));

@@ -1,0 +1,143 @@
+// Runs the TLS 1.3 client on the SDK's simulator (tests/tls13-sim/main.ts): starts Node TLS 1.3-only servers
+// (RSA, P-256, P-384 leaves; AES-256 only; P-384 group only, forcing a HelloRetryRequest; a chain over 16 KB
+// in 512-byte records; an untrusted leaf) and a TLS 1.2 server for the SDK's SecureSocket, builds the app
+// with their ports as config, runs it in mcsim (tools/simulator.ts) and prints its TLS13 lines.
+// `node build/node/tests/tls13-sim/run.js` with MODDABLE set; exits 1 unless every scenario passed.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import tls from "node:tls";
+import type { AddressInfo } from "node:net";
+import { projectRoot } from "../../host/paths.js";
+import { buildForSimulator, runInSimulator, simulatorUnavailable } from "../../tools/simulator.js";
+import { createTestPki, issue } from "../../tools/pki.js";
+import { startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
+
+/** The pid of the mcsim running `app` (its command line names the build's mc.so; xsbug-log's names mcsim too). */
+function findMcsim(app: string): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    try {
+      const cmdline = /^\d+$/.test(entry) ? readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0") : [];
+      if (cmdline[0]?.endsWith("mcsim") && cmdline.includes(app))
+        return Number(entry);
+    }
+    catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+/** Run time of every thread of `pid`, ms (schedstat: ns resolution); NaN without the process. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid)
+    return NaN;
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`))
+    ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  return ns / 1e6;
+}
+
+const DEADLINE_MS = Number(process.env.TLS13_SIM_DEADLINE_MS ?? 600_000);
+
+const unavailable = simulatorUnavailable();
+if (unavailable) {
+  console.log(`tls13 simulator run: not run (${unavailable})`);
+  process.exit(process.env.MODDABLE ? 1 : 0);
+}
+
+const pki = await createTestPki();
+const p256 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-256", dnsNames: ["localhost"] });
+const p384 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-384", dnsNames: ["localhost"] });
+const bigNames = ["localhost", ...Array.from({ length: 700 }, (_, i) => `name-${String(i).padStart(4, "0")}.padding.netkit.test`)];
+const big = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", dnsNames: bigNames });
+const chain = (leaf: { pem: string }) => leaf.pem + pki.intermediate.pem;
+
+const servers: Tls13Server[] = [];
+const start = async (options: Parameters<typeof startTls13Server>[0]) => {
+  const server = await startTls13Server(options);
+  servers.push(server);
+  return server.port;
+};
+const tls12 = tls.createServer({ cert: chain(p256), key: p256.keyPem, minVersion: "TLSv1.2", maxVersion: "TLSv1.2" }, (socket) => {
+  socket.setEncoding("utf8");
+  let pending = "";
+  socket.on("data", (text: string) => {
+    pending += text;
+    for (let at = pending.indexOf("\n"); at >= 0; at = pending.indexOf("\n")) {
+      socket.write(`echo: ${pending.slice(0, at)}\n`);
+      pending = pending.slice(at + 1);
+    }
+  });
+  socket.on("error", () => socket.destroy());
+});
+tls12.on("tlsClientError", () => {});
+await new Promise<void>((resolve) => tls12.listen(0, "127.0.0.1", resolve));
+
+const ports = {
+  rsa: await start({ chain: chain(pki.leaf), keyPem: pki.leaf.keyPem }),
+  p256: await start({ chain: chain(p256), keyPem: p256.keyPem }),
+  p384: await start({ chain: chain(p384), keyPem: p384.keyPem }),
+  aes256: await start({ chain: chain(p256), keyPem: p256.keyPem, ciphersuites: "TLS_AES_256_GCM_SHA384" }),
+  hrr: await start({ chain: chain(p256), keyPem: p256.keyPem, ecdhCurve: "P-384" }),
+  bigchain: await start({ chain: chain(big), keyPem: big.keyPem, maxSendFragment: 512 }),
+  untrusted: await start({ chain: pki.strangerLeaf.pem, keyPem: pki.strangerLeaf.keyPem }),
+  tls12: (tls12.address() as AddressInfo).port,
+};
+
+let exitCode = 1;
+// TLS13_SKIP: scenarios not to run, comma-separated (e.g. "bigchain"). TLS13_BUDGET=1: the app's own fixed heaps (tests/tls13-sim/tls13-budget), to see whether a handshake fits them.
+const manifest = path.join(projectRoot, "tests", "tls13-sim", ...(process.env.TLS13_BUDGET ? ["tls13-budget"] : []), "manifest.json");
+console.log(`tls13 simulator run: building ${path.relative(projectRoot, path.dirname(manifest))} for lin (mcconfig -d -m -p lin -t build)`);
+const built = buildForSimulator(manifest, {
+  tls13Root: Buffer.from(pki.root.der).toString("base64"),
+  tls13Ports: JSON.stringify(ports),
+  tls13Loops: process.env.TLS13_LOOPS ?? "10",
+  tls13Skip: process.env.TLS13_SKIP ?? "",
+});
+let passed = 0, failed = 0;
+let mcsim: number | undefined;
+const phases = new Map<string, number>();
+const run = await runInSimulator(built, (line) => {
+  if (process.env.TLS13_VERBOSE)
+    console.log(`  | ${line}`);
+  const phase = /TLS13 PHASE (\S+) (begin|end)/.exec(line);
+  if (phase) {
+    const now = cpuMs(mcsim ??= findMcsim(built.app));
+    if (phase[2] === "begin")
+      phases.set(phase[1], now);
+    else
+      console.log(`  CPU ${phase[1]} ${(now - phases.get(phase[1])!).toFixed(0)} ms (mcsim, user+sys)`);
+    return;
+  }
+  const match = /TLS13 (.*)$/.exec(line);
+  if (!match) {
+    if (/XS abort|# Break|Exception/.test(line))
+      console.log(`  ! ${line}`);
+    if (/XS abort/.test(line)) { // the VM is gone (e.g. "memory full" in a fixed heap)
+      failed++;
+      run.stop();
+    }
+    return;
+  }
+  console.log(`  ${match[1]}`);
+  if (/^\S+ ok\b/.test(match[1]))
+    passed++;
+  else if (/^\S+ fail\b|^ERROR/.test(match[1]))
+    failed++;
+  if (match[1] === "DONE")
+    run.stop();
+});
+const deadline = setTimeout(() => {
+  console.log(`tls13 simulator run: no DONE within ${DEADLINE_MS} ms`);
+  failed++;
+  run.stop();
+}, DEADLINE_MS);
+await run.exited;
+clearTimeout(deadline);
+built.dispose();
+for (const server of servers)
+  await server.close();
+tls12.close();
+console.log(`${passed} passed, ${failed} failed`);
+exitCode = failed === 0 && passed > 0 ? 0 : 1;
+process.exit(exitCode);
