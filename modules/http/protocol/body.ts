@@ -43,56 +43,58 @@ for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
 
 /** Reads one body after another (start() before each), handing its bytes to onData as they arrive. */
 export class BodyDecoder {
-  readonly #events: BodyEvents;
-  readonly #crlf: boolean;
-  readonly #trailerBlock: FieldBlock;
+  declare private readonly events: BodyEvents;
+  declare private readonly crlf: boolean;
+  declare private readonly trailerBlock: FieldBlock;
 
-  #state = IDLE;
-  #remaining = 0;       // body bytes left (length), or chunk bytes left
-  #contentLength = -1;
-  #trailers: [string, string][] | undefined;
+  declare private state: number;
+  declare private remaining: number;       // body bytes left (length), or chunk bytes left
+  declare private contentLength: number;
+  declare private trailerFields: [string, string][] | undefined;
 
   // a chunk-size line split across pushes
-  #part: Uint8Array | undefined;
-  #partLen = 0;
+  declare private part: Uint8Array | undefined;
+  declare private partLen: number;
 
   /** `maxTrailerBytes`: the limit on the trailer fields. `requireCRLF`: a bare LF is refused in every line. */
   constructor(events: BodyEvents, maxTrailerBytes: number, requireCRLF: boolean) {
-    this.#events = events;
-    this.#crlf = requireCRLF;
-    this.#trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);
+    this.state = this.remaining = this.partLen = 0; // IDLE
+    this.contentLength = -1;
+    this.events = events;
+    this.crlf = requireCRLF;
+    this.trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);
   }
 
   /** Starts a body: `length` (`contentLength` bytes, at least 1), `chunked` or `close` (`contentLength` -1). */
   start(kind: "length" | "chunked" | "close", contentLength: number): void {
     this.reset();
-    this.#state = kind === "length" ? LENGTH : kind === "chunked" ? CHUNK_SIZE : CLOSE;
-    this.#remaining = this.#contentLength = contentLength; // -1 but for "length": a chunk sets #remaining
-    this.#trailers = undefined;
+    this.state = kind === "length" ? LENGTH : kind === "chunked" ? CHUNK_SIZE : CLOSE;
+    this.remaining = this.contentLength = contentLength; // -1 but for "length": a chunk sets remaining
+    this.trailerFields = undefined;
   }
 
   /** No body under way: what was read of one is forgotten. */
   reset(): void {
-    this.#state = IDLE;
-    this.#partLen = 0;
-    this.#trailerBlock.reset();
+    this.state = IDLE;
+    this.partLen = 0;
+    this.trailerBlock.reset();
   }
 
   /** reset(), and lets the line buffers go (after an error). */
   drop(): void {
     this.reset();
-    this.#part = undefined;
-    this.#trailerBlock.drop();
+    this.part = undefined;
+    this.trailerBlock.drop();
   }
 
   /** True once the body has ended. */
   get complete(): boolean {
-    return this.#state === DONE;
+    return this.state === DONE;
   }
 
   /** The trailer fields of the body that ended (a chunked body's; none for another). */
   get trailers(): [string, string][] {
-    return this.#trailers ?? [];
+    return this.trailerFields ?? [];
   }
 
   /**
@@ -100,10 +102,10 @@ export class BodyDecoder {
    * on after them. Then hands them to onData and returns true; else false, and push() reads them.
    */
   takeWhole(bytes: Uint8Array): boolean {
-    if (this.#state !== LENGTH || bytes.length >= this.#remaining)
+    if (this.state !== LENGTH || bytes.length >= this.remaining)
       return false;
-    this.#remaining -= bytes.length;
-    this.#events.onData(bytes);
+    this.remaining -= bytes.length;
+    this.events.onData(bytes);
     return true;
   }
 
@@ -115,66 +117,66 @@ export class BodyDecoder {
   push(bytes: Uint8Array, pos: number): number {
     const length = bytes.length;
     while (pos < length) {
-      switch (this.#state) {
+      switch (this.state) {
         case LENGTH:
         case CHUNK_DATA: {
-          const n = Math.min(this.#remaining, length - pos);
+          const n = Math.min(this.remaining, length - pos);
           const chunk = n === length ? bytes : bytes.subarray(pos, pos + n);
           pos += n;
-          this.#remaining -= n;
-          if (this.#remaining === 0)
-            this.#state = this.#state === LENGTH ? DONE : CHUNK_CR;
-          this.#events.onData(chunk);
-          if (this.#state === DONE)
+          this.remaining -= n;
+          if (this.remaining === 0)
+            this.state = this.state === LENGTH ? DONE : CHUNK_CR;
+          this.events.onData(chunk);
+          if (this.state === DONE)
             return pos;
           break;
         }
         case CLOSE:
-          this.#events.onData(pos === 0 ? bytes : bytes.subarray(pos));
+          this.events.onData(pos === 0 ? bytes : bytes.subarray(pos));
           return length;
         case CHUNK_SIZE: {
           const lf = bytes.indexOf(LF, pos);
           const stop = lf < 0 ? length : lf + 1;
-          if (this.#partLen + stop - pos > MAX_CHUNK_LINE)
+          if (this.partLen + stop - pos > MAX_CHUNK_LINE)
             throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
           if (lf < 0) {
-            this.#keep(bytes, pos, stop);
+            this.keep(bytes, pos, stop);
             return length;
           }
           let size: number;
-          if (this.#partLen === 0) {
+          if (this.partLen === 0) {
             const cr = lf > pos && bytes[lf - 1] === CR;
-            if (!cr && this.#crlf)
+            if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(bytes, pos, cr ? lf - 1 : lf);
           }
           else {
-            this.#keep(bytes, pos, lf);
-            const part = this.#part!;
-            const end = this.#partLen;
-            this.#partLen = 0;
+            this.keep(bytes, pos, lf);
+            const part = this.part!;
+            const end = this.partLen;
+            this.partLen = 0;
             const cr = end > 0 && part[end - 1] === CR;
-            if (!cr && this.#crlf)
+            if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(part, 0, cr ? end - 1 : end);
           }
           pos = stop;
           if (size === 0) {
-            this.#state = TRAILERS;
-            this.#trailerBlock.reset();
+            this.state = TRAILERS;
+            this.trailerBlock.reset();
           }
           else {
-            this.#state = CHUNK_DATA;
-            this.#remaining = size;
+            this.state = CHUNK_DATA;
+            this.remaining = size;
           }
           break;
         }
         case CHUNK_CR: {
           const c = bytes[pos++];
           if (c === CR)
-            this.#state = CHUNK_LF;
-          else if (c === LF && !this.#crlf)
-            this.#state = CHUNK_SIZE;
+            this.state = CHUNK_LF;
+          else if (c === LF && !this.crlf)
+            this.state = CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
           break;
@@ -182,16 +184,16 @@ export class BodyDecoder {
         case CHUNK_LF:
           if (bytes[pos++] !== LF)
             throw invalid("missing LF after CR after chunk data");
-          this.#state = CHUNK_SIZE;
+          this.state = CHUNK_SIZE;
           break;
         case TRAILERS: {
-          const block = this.#trailerBlock;
+          const block = this.trailerBlock;
           const next = block.scan(bytes, pos);
           if (next < 0)
             return length;
-          this.#trailers = block.fields(block.decode(bytes, pos, 0));
+          this.trailerFields = block.fields(block.decode(bytes, pos, 0));
           block.reset();
-          this.#state = DONE;
+          this.state = DONE;
           return next;
         }
         default: // DONE, or IDLE: onData reset the owner; the rest is the caller's
@@ -203,24 +205,24 @@ export class BodyDecoder {
 
   /** Why the body is incomplete if the input ends now; undefined when that ends it (a body until the close). */
   truncation(): string | undefined {
-    switch (this.#state) {
+    switch (this.state) {
       case CLOSE:
         return undefined;
       case LENGTH:
-        return `body ended after ${this.#contentLength - this.#remaining} of ${this.#contentLength} bytes`;
+        return `body ended after ${this.contentLength - this.remaining} of ${this.contentLength} bytes`;
       case TRAILERS:
         return "chunked body ended in its trailer fields";
       case CHUNK_DATA:
-        return `chunked body ended with ${this.#remaining} bytes of a chunk missing`;
+        return `chunked body ended with ${this.remaining} bytes of a chunk missing`;
       default:
         return "chunked body ended before its last chunk";
     }
   }
 
   /** Appends bytes[start, end) to the partial chunk-size line. The caller has bounded its length. */
-  #keep(bytes: Uint8Array, start: number, end: number): void {
-    this.#part = appendBytes(this.#part, this.#partLen, bytes, start, end, 64);
-    this.#partLen += end - start;
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    this.part = appendBytes(this.part, this.partLen, bytes, start, end, 64);
+    this.partLen += end - start;
   }
 }
 

@@ -285,51 +285,52 @@ export interface StartLine {
 
 /** A block of field lines ended by a blank line, scanned across pushes; at most `max` bytes. */
 export class FieldBlock {
-  readonly #max: number;
-  readonly #crlf: boolean;
-  readonly #start: StartLine | undefined;
-  readonly #where: string;     // "header" or "trailer", in errors
+  declare private readonly max: number;
+  declare private readonly crlf: boolean;
+  declare private readonly start: StartLine | undefined;
+  declare private readonly where: string;     // "header" or "trailer", in errors
 
-  #hb: Uint8Array | undefined; // its bytes from earlier pushes, when it began before the current one
-  #hbLen = 0;
-  #count = 0;                  // bytes of its complete lines so far: where its next line starts
-  #offsets: number[] = [];     // four per field line, see scanField
-  #bits = 0;                   // OR of its value (and start line) bytes: bit 7 set when not ASCII
-  #awaitingStart = false;      // the start line has not arrived yet
+  declare private hb: Uint8Array | undefined; // its bytes from earlier pushes, when it began before the current one
+  declare private hbLen: number;
+  declare private count: number;                  // bytes of its complete lines so far: where its next line starts
+  declare private offsets: number[];     // four per field line, see scanField
+  declare private bits: number;                   // OR of its value (and start line) bytes: bit 7 set when not ASCII
+  declare private awaitingStart: boolean;      // the start line has not arrived yet
 
   /** `start`: how to read the block's first line, for a head; none for trailers. `crlf`: a bare LF is refused. */
   constructor(max: number, crlf: boolean, start?: StartLine) {
-    this.#max = max;
-    this.#crlf = crlf;
-    this.#start = start;
-    this.#where = start ? "header" : "trailer";
+    this.offsets = []; // the rest: reset()
+    this.max = max;
+    this.crlf = crlf;
+    this.start = start;
+    this.where = start ? "header" : "trailer";
     this.reset();
   }
 
   /** Starts a new block; keeps `hb` for reuse. */
   reset(): void {
-    this.#hbLen = 0;
-    this.#count = 0;
-    this.#offsets.length = 0;
-    this.#bits = 0;
-    this.#awaitingStart = this.#start !== undefined;
+    this.hbLen = 0;
+    this.count = 0;
+    this.offsets.length = 0;
+    this.bits = 0;
+    this.awaitingStart = this.start !== undefined;
   }
 
   /** Starts a new block and lets `hb` go (after an error). */
   drop(): void {
-    this.#hb = undefined;
+    this.hb = undefined;
     this.reset();
   }
 
   /** True once the start line has been read (always, for a block without one). */
   get started(): boolean {
-    return !this.#awaitingStart;
+    return !this.awaitingStart;
   }
 
   /** Appends bytes[start, end) to the block kept across pushes. */
-  #keep(bytes: Uint8Array, start: number, end: number): void {
-    this.#hb = appendBytes(this.#hb, this.#hbLen, bytes, start, end, 512);
-    this.#hbLen += end - start;
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    this.hb = appendBytes(this.hb, this.hbLen, bytes, start, end, 512);
+    this.hbLen += end - start;
   }
 
   /**
@@ -342,7 +343,7 @@ export class FieldBlock {
     let base: number;
     let srcEnd: number;
     let from = 0;
-    if (this.#hbLen === 0) {
+    if (this.hbLen === 0) {
       src = bytes;
       base = pos;
       srcEnd = bytes.length;
@@ -350,16 +351,16 @@ export class FieldBlock {
     else {
       // the block began in an earlier push: append what can still belong to it (one byte past the limit
       // is enough to tell that a line exceeds it)
-      const start = this.#hbLen;
-      const n = Math.min(bytes.length - pos, this.#max + 3 - start);
-      this.#keep(bytes, pos, pos + (n > 0 ? n : 0));
-      src = this.#hb!;
+      const start = this.hbLen;
+      const n = Math.min(bytes.length - pos, this.max + 3 - start);
+      this.keep(bytes, pos, pos + (n > 0 ? n : 0));
+      src = this.hb!;
       base = 0;
-      srcEnd = this.#hbLen;
+      srcEnd = this.hbLen;
       from = pos - start;
     }
     for (;;) {
-      const at = base + this.#count;
+      const at = base + this.count;
       let lf = src.indexOf(LF, at);
       if (lf >= srcEnd)
         lf = -1;
@@ -369,44 +370,44 @@ export class FieldBlock {
       // that is not a start line, or a folded field line, is ERR_INVALID_RESPONSE however long it is and
       // wherever the input is split.
       if (at < srcEnd) {
-        if (this.#awaitingStart) {
+        if (this.awaitingStart) {
           // empty lines before the start line are skipped (as a server does before a request line, RFC 9112 §2.2)
           if (!(lf === at || (src[at] === CR && (lf === at + 1 || (lf < 0 && total === 1)))))
-            this.#start!.check(src, at, lf < 0 ? total : lf - at);
+            this.start!.check(src, at, lf < 0 ? total : lf - at);
         }
         else if (src[at] === SP || src[at] === HTAB)
-          this.#checkFold(src, base);
+          this.checkFold(src, base);
       }
-      if (total > this.#max + 2 - this.#count)
-        throw this.#tooLarge();
+      if (total > this.max + 2 - this.count)
+        throw this.tooLarge();
       if (lf < 0) {
         if (src === bytes)
-          this.#keep(bytes, base, srcEnd);
+          this.keep(bytes, base, srcEnd);
         return -1;
       }
       const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
-      if (end === lf && this.#crlf)
-        throw invalid(`a line of the ${this.#start ? "head" : "trailers"} ends in LF without CR`);
+      if (end === lf && this.crlf)
+        throw invalid(`a line of the ${this.start ? "head" : "trailers"} ends in LF without CR`);
       if (end === at) {
-        if (this.#awaitingStart) { // an empty line before the start line: counted, skipped
-          this.#count += total;
-          if (this.#count > this.#max)
-            throw this.#tooLarge();
+        if (this.awaitingStart) { // an empty line before the start line: counted, skipped
+          this.count += total;
+          if (this.count > this.max)
+            throw this.tooLarge();
           continue;
         }
         return stop + from;
       }
-      this.#count += total;
-      if (this.#count > this.#max)
-        throw this.#tooLarge();
-      if (this.#awaitingStart) {
-        this.#bits |= this.#start!.parse(src, at, end, base);
-        this.#awaitingStart = false;
+      this.count += total;
+      if (this.count > this.max)
+        throw this.tooLarge();
+      if (this.awaitingStart) {
+        this.bits |= this.start!.parse(src, at, end, base);
+        this.awaitingStart = false;
       }
-      else if (src[at] === SP || src[at] === HTAB) // obs-fold, allowed by #checkFold
-        this.#bits |= scanContinuation(src, at, end, this.#offsets, base);
+      else if (src[at] === SP || src[at] === HTAB) // obs-fold, allowed by checkFold
+        this.bits |= scanContinuation(src, at, end, this.offsets, base);
       else
-        this.#bits |= scanField(src, at, end, this.#where, this.#offsets, base);
+        this.bits |= scanField(src, at, end, this.where, this.offsets, base);
     }
   }
 
@@ -416,21 +417,21 @@ export class FieldBlock {
    * Transfer-Encoding: a recipient that drops or rejects the continuation would frame the message
    * otherwise than we do.
    */
-  #checkFold(src: Uint8Array, base: number): void {
-    const offsets = this.#offsets;
+  private checkFold(src: Uint8Array, base: number): void {
+    const offsets = this.offsets;
     let i = offsets.length - 4;
     while (i >= 0 && offsets[i + 1] === 0) i -= 4; // earlier continuations of the same field
     if (i < 0)
-      throw invalid(`whitespace before the first ${this.#where} field`);
+      throw invalid(`whitespace before the first ${this.where} field`);
     const colon = offsets[i + 1] < 0 ? -offsets[i + 1] : offsets[i + 1];
     for (const framing of FRAMING)
       if (isName(src, base + offsets[i], base + colon, framing))
         throw invalid(`obsolete line folding in ${framing}`);
   }
 
-  #tooLarge(): HttpError {
-    const what = this.#start ? `${this.#start.name} exceeds` : "trailer fields exceed";
-    return new HttpError("ERR_HEADERS_TOO_LARGE", `${what} ${this.#max} bytes`);
+  private tooLarge(): HttpError {
+    const what = this.start ? `${this.start.name} exceeds` : "trailer fields exceed";
+    return new HttpError("ERR_HEADERS_TOO_LARGE", `${what} ${this.max} bytes`);
   }
 
   /**
@@ -439,19 +440,19 @@ export class FieldBlock {
    * `pos` are those of the scan() that found its blank line.
    */
   decode(bytes: Uint8Array, pos: number, end: number): string {
-    const offsets = this.#offsets;
+    const offsets = this.offsets;
     const n = offsets.length;
     if (n === 0 && !end)
       return "";
-    const src = this.#hbLen ? this.#hb! : bytes;
-    const base = this.#hbLen ? 0 : pos;
+    const src = this.hbLen ? this.hb! : bytes;
+    const base = this.hbLen ? 0 : pos;
     const stop = base + (n ? offsets[n - 1] : end);
-    return this.#bits & 0x80 ? latin1(src, base, stop) : utf8Text(src.subarray(base, stop)) /* UTF-8 is Latin-1 for ASCII bytes: one native call */;
+    return this.bits & 0x80 ? latin1(src, base, stop) : utf8Text(src.subarray(base, stop)) /* UTF-8 is Latin-1 for ASCII bytes: one native call */;
   }
 
   /** The block's fields, names lower-cased, as slices of its decode()d `text`. */
   fields(text: string): [string, string][] {
-    const offsets = this.#offsets;
+    const offsets = this.offsets;
     const fields: [string, string][] = [];
     const n = offsets.length;
     for (let i = 0; i < n; i += 4) {
