@@ -6,7 +6,7 @@
 // States: idle → length | close | chunk-size → chunk-data → chunk-CR → chunk-LF → chunk-size … → (the last
 // chunk, size 0) trailers → done. A chunk-size line split across pushes is kept in `part` (it is short:
 // at most 1024 bytes); trailers are a FieldBlock, bounded like a head.
-import { FieldBlock, TOKEN, appendBytes, controlReason, invalid } from "http/protocol/fields";
+import { Byte, FieldBlock, TOKEN, appendBytes, controlReason, invalid } from "http/protocol/fields";
 
 /** How a message's body is framed: none, Content-Length bytes, chunked, or until the peer closes. */
 export type BodyKind = "none" | "length" | "chunked" | "close";
@@ -30,11 +30,6 @@ const MAX_CHUNK_LINE = 1024;        // chunk-size line with extensions and line 
 const MAX_CHUNK_SIZE = 0x80000000;  // 2^31
 const MAX_CHUNK_DIGITS = 8;
 
-const LF = 10;
-const CR = 13;
-const SP = 32;
-const HTAB = 9;
-const SEMICOLON = 59;
 
 /** Hex digit values by byte, -1 for others. */
 const HEX = new Int8Array(256).fill(-1);
@@ -135,7 +130,7 @@ export class BodyDecoder {
           this.events.onData(pos === 0 ? bytes : bytes.subarray(pos));
           return length;
         case CHUNK_SIZE: {
-          const lf = bytes.indexOf(LF, pos);
+          const lf = bytes.indexOf(Byte.LF, pos);
           const stop = lf < 0 ? length : lf + 1;
           if (this.partLen + stop - pos > MAX_CHUNK_LINE)
             throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
@@ -145,7 +140,7 @@ export class BodyDecoder {
           }
           let size: number;
           if (this.partLen === 0) {
-            const cr = lf > pos && bytes[lf - 1] === CR;
+            const cr = lf > pos && bytes[lf - 1] === Byte.CR;
             if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(bytes, pos, cr ? lf - 1 : lf);
@@ -155,7 +150,7 @@ export class BodyDecoder {
             const part = this.part!;
             const end = this.partLen;
             this.partLen = 0;
-            const cr = end > 0 && part[end - 1] === CR;
+            const cr = end > 0 && part[end - 1] === Byte.CR;
             if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(part, 0, cr ? end - 1 : end);
@@ -173,16 +168,16 @@ export class BodyDecoder {
         }
         case CHUNK_CR: {
           const c = bytes[pos++];
-          if (c === CR)
+          if (c === Byte.CR)
             this.state = CHUNK_LF;
-          else if (c === LF && !this.crlf)
+          else if (c === Byte.LF && !this.crlf)
             this.state = CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
           break;
         }
         case CHUNK_LF:
-          if (bytes[pos++] !== LF)
+          if (bytes[pos++] !== Byte.LF)
             throw invalid("missing LF after CR after chunk data");
           this.state = CHUNK_SIZE;
           break;
@@ -240,12 +235,12 @@ function parseChunkSize(src: Uint8Array, start: number, end: number): number {
     i++;
   }
   if (i === start)
-    throw invalid(src[start] === CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
+    throw invalid(src[start] === Byte.CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
   if (size > MAX_CHUNK_SIZE)
     throw invalid(`chunk size ${size} exceeds 2^31`);
   if (i < end) {
-    while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
-    if (i === end || src[i] !== SEMICOLON)
+    while (i < end && (src[i] === Byte.SP || src[i] === Byte.HTAB)) i++;
+    if (i === end || src[i] !== Byte.SEMICOLON)
       throw invalid("chunk size is not a hex number");
     checkChunkExtensions(src, i, end);
   }
@@ -253,7 +248,7 @@ function parseChunkSize(src: Uint8Array, start: number, end: number): number {
 }
 
 function skipBWS(src: Uint8Array, i: number, end: number): number {
-  while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
+  while (i < end && (src[i] === Byte.SP || src[i] === Byte.HTAB)) i++;
   return i;
 }
 
@@ -263,7 +258,7 @@ function skipBWS(src: Uint8Array, i: number, end: number): number {
  */
 function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
   while (i < end) {
-    if (src[i] !== SEMICOLON)
+    if (src[i] !== Byte.SEMICOLON)
       throw invalid(extensionReason(src[i], "chunk extension"));
     i = skipBWS(src, i + 1, end);
     const name = i;
@@ -285,10 +280,10 @@ function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
           if (++i === end)
             throw invalid("unterminated quoted string in a chunk extension");
           const q = src[i];
-          if ((q < SP && q !== HTAB) || q === 127)
+          if ((q < Byte.SP && q !== Byte.HTAB) || q === 127)
             throw invalid(controlReason(q, "chunk extension value"));
         }
-        else if ((c < SP && c !== HTAB) || c === 127)
+        else if ((c < Byte.SP && c !== Byte.HTAB) || c === 127)
           throw invalid(controlReason(c, "chunk extension value"));
       }
       i = skipBWS(src, i + 1, end);
@@ -304,5 +299,5 @@ function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
 }
 
 function extensionReason(c: number, where: string): string {
-  return (c < SP && c !== HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
+  return (c < Byte.SP && c !== Byte.HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
 }

@@ -9,7 +9,7 @@
 // skipped too (counted against maxHeaderBytes). llhttp's response suite runs against it in npm test
 // (docs/conformance.md).
 import { HttpError } from "http/errors";
-import { FieldBlock, LIMITS, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
+import { Byte, FieldBlock, LIMITS, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
 import { BodyDecoder, type BodyKind } from "http/protocol/body";
 
 export type { BodyKind } from "http/protocol/body";
@@ -48,8 +48,6 @@ const BODY = 1;
 const DONE = 2;
 const FAILED = 3;
 
-const SP = 32;
-const HTAB = 9;
 const HTTP1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
 
 /** The status line of a response head: read by the head's FieldBlock, then kept until the head ends. */
@@ -81,7 +79,7 @@ class StatusLine implements StartLine {
     this.check(src, start, length);
     if (length < 9)
       throw invalid(`not an HTTP/1.x response (status line ${JSON.stringify(latin1(src, start, end))})`);
-    if (src[start + 8] !== SP)
+    if (src[start + 8] !== Byte.SP)
       throw invalid(`malformed status line ${shown(src, start, end)}`);
     let status = 0;
     for (let i = start + 9; i < start + 12; i++) {
@@ -90,7 +88,7 @@ class StatusLine implements StartLine {
         throw invalid(`status code is not 3 digits in ${shown(src, start, end)}`);
       status = status * 10 + c - 48;
     }
-    if (length > 12 && src[start + 12] !== SP)
+    if (length > 12 && src[start + 12] !== Byte.SP)
       throw invalid(`status code is not 3 digits in ${shown(src, start, end)}`);
     if (status < 100)
       throw invalid(`status code ${status} is below 100`);
@@ -99,7 +97,7 @@ class StatusLine implements StartLine {
     let bits = 0;
     for (let i = start + 13; i < end; i++) {
       const c = src[i];
-      if ((c < SP && c !== HTAB) || c === 127)
+      if ((c < Byte.SP && c !== Byte.HTAB) || c === 127)
         throw invalid(controlReason(c, "status line"));
       bits |= c;
     }
