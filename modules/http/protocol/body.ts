@@ -16,19 +16,24 @@ export interface BodyEvents {
   onData(chunk: Uint8Array): void;
 }
 
-const IDLE = 0;        // no body under way (or the owner was reset from a callback)
-const LENGTH = 1;      // Content-Length body
-const CLOSE = 2;       // body until the peer closes
-const CHUNK_SIZE = 3;  // chunk-size [; ext] line
-const CHUNK_DATA = 4;
-const CHUNK_CR = 5;    // CR (or LF) after chunk data
-const CHUNK_LF = 6;    // LF after that CR
-const TRAILERS = 7;
-const DONE = 8;
+// Const enums: tsc writes the numbers in (a module's const costs XS code).
+const enum State {
+  IDLE,        // no body under way (or the owner was reset from a callback)
+  LENGTH,      // Content-Length body
+  CLOSE,       // body until the peer closes
+  CHUNK_SIZE,  // chunk-size [; ext] line
+  CHUNK_DATA,
+  CHUNK_CR,    // CR (or LF) after chunk data
+  CHUNK_LF,    // LF after that CR
+  TRAILERS,
+  DONE,
+}
 
-const MAX_CHUNK_LINE = 1024;        // chunk-size line with extensions and line ending
-const MAX_CHUNK_SIZE = 0x80000000;  // 2^31
-const MAX_CHUNK_DIGITS = 8;
+const enum Max {
+  CHUNK_LINE = 1024,        // chunk-size line with extensions and line ending
+  CHUNK_SIZE = 0x80000000,  // 2^31
+  CHUNK_DIGITS = 8,
+}
 
 
 /** Hex digit values by byte, -1 for others. */
@@ -63,14 +68,14 @@ export class BodyDecoder {
   /** Starts a body: `length` (`contentLength` bytes, at least 1), `chunked` or `close` (`contentLength` -1). */
   start(kind: "length" | "chunked" | "close", contentLength: number): void {
     this.reset();
-    this.state = kind === "length" ? LENGTH : kind === "chunked" ? CHUNK_SIZE : CLOSE;
+    this.state = kind === "length" ? State.LENGTH : kind === "chunked" ? State.CHUNK_SIZE : State.CLOSE;
     this.remaining = this.contentLength = contentLength; // -1 but for "length": a chunk sets remaining
     this.trailerFields = undefined;
   }
 
   /** No body under way: what was read of one is forgotten. */
   reset(): void {
-    this.state = IDLE;
+    this.state = State.IDLE;
     this.partLen = 0;
     this.trailerBlock.reset();
   }
@@ -84,7 +89,7 @@ export class BodyDecoder {
 
   /** True once the body has ended. */
   get complete(): boolean {
-    return this.state === DONE;
+    return this.state === State.DONE;
   }
 
   /** The trailer fields of the body that ended (a chunked body's; none for another). */
@@ -97,7 +102,7 @@ export class BodyDecoder {
    * on after them. Then hands them to onData and returns true; else false, and push() reads them.
    */
   takeWhole(bytes: Uint8Array): boolean {
-    if (this.state !== LENGTH || bytes.length >= this.remaining)
+    if (this.state !== State.LENGTH || bytes.length >= this.remaining)
       return false;
     this.remaining -= bytes.length;
     this.events.onData(bytes);
@@ -113,27 +118,27 @@ export class BodyDecoder {
     const length = bytes.length;
     while (pos < length) {
       switch (this.state) {
-        case LENGTH:
-        case CHUNK_DATA: {
+        case State.LENGTH:
+        case State.CHUNK_DATA: {
           const n = Math.min(this.remaining, length - pos);
           const chunk = n === length ? bytes : bytes.subarray(pos, pos + n);
           pos += n;
           this.remaining -= n;
           if (this.remaining === 0)
-            this.state = this.state === LENGTH ? DONE : CHUNK_CR;
+            this.state = this.state === State.LENGTH ? State.DONE : State.CHUNK_CR;
           this.events.onData(chunk);
-          if (this.state === DONE)
+          if (this.state === State.DONE)
             return pos;
           break;
         }
-        case CLOSE:
+        case State.CLOSE:
           this.events.onData(pos === 0 ? bytes : bytes.subarray(pos));
           return length;
-        case CHUNK_SIZE: {
+        case State.CHUNK_SIZE: {
           const lf = bytes.indexOf(Byte.LF, pos);
           const stop = lf < 0 ? length : lf + 1;
-          if (this.partLen + stop - pos > MAX_CHUNK_LINE)
-            throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
+          if (this.partLen + stop - pos > Max.CHUNK_LINE)
+            throw invalid(`chunk-size line longer than ${Max.CHUNK_LINE} bytes`);
           if (lf < 0) {
             this.keep(bytes, pos, stop);
             return length;
@@ -157,38 +162,38 @@ export class BodyDecoder {
           }
           pos = stop;
           if (size === 0) {
-            this.state = TRAILERS;
+            this.state = State.TRAILERS;
             this.trailerBlock.reset();
           }
           else {
-            this.state = CHUNK_DATA;
+            this.state = State.CHUNK_DATA;
             this.remaining = size;
           }
           break;
         }
-        case CHUNK_CR: {
+        case State.CHUNK_CR: {
           const c = bytes[pos++];
           if (c === Byte.CR)
-            this.state = CHUNK_LF;
+            this.state = State.CHUNK_LF;
           else if (c === Byte.LF && !this.crlf)
-            this.state = CHUNK_SIZE;
+            this.state = State.CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
           break;
         }
-        case CHUNK_LF:
+        case State.CHUNK_LF:
           if (bytes[pos++] !== Byte.LF)
             throw invalid("missing LF after CR after chunk data");
-          this.state = CHUNK_SIZE;
+          this.state = State.CHUNK_SIZE;
           break;
-        case TRAILERS: {
+        case State.TRAILERS: {
           const block = this.trailerBlock;
           const next = block.scan(bytes, pos);
           if (next < 0)
             return length;
           this.trailerFields = block.fields(block.decode(bytes, pos, 0));
           block.reset();
-          this.state = DONE;
+          this.state = State.DONE;
           return next;
         }
         default: // DONE, or IDLE: onData reset the owner; the rest is the caller's
@@ -201,13 +206,13 @@ export class BodyDecoder {
   /** Why the body is incomplete if the input ends now; undefined when that ends it (a body until the close). */
   truncation(): string | undefined {
     switch (this.state) {
-      case CLOSE:
+      case State.CLOSE:
         return undefined;
-      case LENGTH:
+      case State.LENGTH:
         return `body ended after ${this.contentLength - this.remaining} of ${this.contentLength} bytes`;
-      case TRAILERS:
+      case State.TRAILERS:
         return "chunked body ended in its trailer fields";
-      case CHUNK_DATA:
+      case State.CHUNK_DATA:
         return `chunked body ended with ${this.remaining} bytes of a chunk missing`;
       default:
         return "chunked body ended before its last chunk";
@@ -229,14 +234,14 @@ function parseChunkSize(src: Uint8Array, start: number, end: number): number {
     const d = HEX[src[i]];
     if (d < 0)
       break;
-    if (i - start === MAX_CHUNK_DIGITS)
-      throw invalid(`chunk size has more than ${MAX_CHUNK_DIGITS} hex digits`);
+    if (i - start === Max.CHUNK_DIGITS)
+      throw invalid(`chunk size has more than ${Max.CHUNK_DIGITS} hex digits`);
     size = size * 16 + d;
     i++;
   }
   if (i === start)
     throw invalid(src[start] === Byte.CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
-  if (size > MAX_CHUNK_SIZE)
+  if (size > Max.CHUNK_SIZE)
     throw invalid(`chunk size ${size} exceeds 2^31`);
   if (i < end) {
     while (i < end && (src[i] === Byte.SP || src[i] === Byte.HTAB)) i++;
