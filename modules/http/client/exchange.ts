@@ -137,6 +137,7 @@ export class Exchange implements ParserEvents {
     this.body = body;
     this.options = options;
     this.settled = this.finished = this.keepAlive = false;
+    this.connection = this.abandon = this.stream = this.timer = this.onFinished = undefined;
     this.marks = {};
     this.lastData = 0;
     this.timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };

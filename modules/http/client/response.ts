@@ -47,6 +47,7 @@ export class BodyStream implements AsyncIterable<Uint8Array> {
   constructor(owner: { abortBody(): void }) {
     this.chunks = [];
     this.isEnded = this.isLocked = false;
+    this.error = this.waiter = this.failer = this.sink = undefined;
     this.owner = owner;
   }
   push(chunk: Uint8Array): void {
@@ -170,6 +171,7 @@ export class Response {
 
   constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number, timings: Timings) {
     this.redirected = false;
+    this.consumed = undefined;
     this.timings = timings;
     this.status = head.status;
     this.statusText = head.statusText;

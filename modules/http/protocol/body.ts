@@ -60,6 +60,7 @@ export class BodyDecoder {
   constructor(events: BodyEvents, maxTrailerBytes: number, requireCRLF: boolean) {
     this.state = this.remaining = this.partLen = 0; // IDLE
     this.contentLength = -1;
+    this.trailerFields = this.part = undefined;
     this.events = events;
     this.crlf = requireCRLF;
     this.trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);

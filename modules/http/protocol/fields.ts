@@ -298,6 +298,7 @@ export class FieldBlock {
   /** `start`: how to read the block's first line, for a head; none for trailers. `crlf`: a bare LF is refused. */
   constructor(max: number, crlf: boolean, start?: StartLine) {
     this.offsets = []; // the rest: reset()
+    this.hb = undefined;
     this.max = max;
     this.crlf = crlf;
     this.start = start;

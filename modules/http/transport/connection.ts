@@ -115,6 +115,7 @@ export class Connection {
     this.uses = 0;
     this.drainWaiters = [];
     this.connected = this.receivedAny = this.isClosed = this.counted = false;
+    this.events = this.socket = this.out = this.pending = undefined;
     this.origin = origin;
   }
 
