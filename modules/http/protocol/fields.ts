@@ -118,7 +118,7 @@ export function controlReason(c: number, where: string): string {
  * `offsets`, relative to `base`: line start, colon (negative: the name has upper-case letters), value
  * start, value end. Returns the OR of the value's bytes (bit 7 set: not ASCII).
  */
-function scanField(src: Uint8Array, start: number, end: number, where: string, offsets: number[], base: number): number {
+export function scanField(src: Uint8Array, start: number, end: number, where: string, offsets: number[], base: number): number {
   const first = src[start];
   if (first === Byte.SP || first === Byte.HTAB)
     throw invalid(`obsolete line folding in ${where}`);
@@ -189,15 +189,6 @@ function isName(src: Uint8Array, start: number, end: number, lower: string): boo
     if ((src[start + i] | 0x20) !== lower.charCodeAt(i))
       return false;
   return true;
-}
-
-/** Validates and decodes one field line src[start, end) (line ending removed): [lower-case name, value]. */
-export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
-  const offsets: number[] = [];
-  scanField(src, start, end, where, offsets, 0);
-  const colon = offsets[1] < 0 ? -offsets[1] : offsets[1];
-  const name = latin1(src, start, colon);
-  return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
 /** The fields that frame a message (RFC 9112 §6): every Content-Length, Transfer-Encoding and Connection value. */

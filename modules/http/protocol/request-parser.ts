@@ -7,7 +7,7 @@
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "http/errors";
-import { Byte, LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/fields";
+import { Byte, LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, scanField } from "http/protocol/fields";
 import { BodyDecoder } from "http/protocol/body";
 
 export interface IncomingHead {
@@ -87,6 +87,15 @@ export function isHost(value: string): boolean {
       return false;
   }
   return true;
+}
+
+/** Validates and decodes one header field line src[start, end) (line ending removed): [lower-case name, value]. */
+function parseField(src: Uint8Array, start: number, end: number): [string, string] {
+  const offsets: number[] = [];
+  scanField(src, start, end, "header", offsets, 0);
+  const colon = offsets[1] < 0 ? -offsets[1] : offsets[1];
+  const name = latin1(src, start, colon);
+  return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
 /** The error a server answers with `status`. */
@@ -257,7 +266,7 @@ export class RequestParser {
       if (requestLine)
         this.#parseRequestLine(src, start, end);
       else
-        this.#fields.push(parseField(src, start, end, "header"));
+        this.#fields.push(parseField(src, start, end));
     }
     return length;
   }
