@@ -286,9 +286,13 @@ function medians(measures: Measure[]): Measure & { runs: number } {
   return out;
 }
 
-/** Bytecode (.xsb) sizes of the build, by module path relative to the modules folder. */
-function bytecode(work: string): Record<string, number> {
-  const sizes: Record<string, number> = {};
+/**
+ * Bytecode of the build, by module path relative to the modules folder: each .xsb file's size, and the size of
+ * its CODE section, what the linker puts in flash (the file's symbol table is merged with every other's at link).
+ */
+function bytecode(work: string): { files: Record<string, number>; code: Record<string, number> } {
+  const files: Record<string, number> = {};
+  const code: Record<string, number> = {};
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {
       const full = path.join(dir, entry);
@@ -296,12 +300,28 @@ function bytecode(work: string): Record<string, number> {
         walk(full);
       else if (entry.endsWith(".xsb")) {
         const at = full.lastIndexOf(`${path.sep}modules${path.sep}`);
-        sizes[at >= 0 ? full.slice(at + 9) : full] = statSync(full).size;
+        const name = at >= 0 ? full.slice(at + 9) : full;
+        const bytes = readFileSync(full);
+        files[name] = bytes.length;
+        code[name] = codeSize(bytes);
       }
     }
   };
   walk(work);
-  return sizes;
+  return { files, code };
+}
+
+/** The CODE section's size in an .xsb: after the 8-byte XS_B header, atoms of [size (u32 BE, header included), 4-char type]. */
+function codeSize(xsb: Buffer): number {
+  for (let offset = 8; offset + 8 <= xsb.length;) {
+    const size = xsb.readUInt32BE(offset);
+    if (xsb.toString("latin1", offset + 4, offset + 8) === "CODE")
+      return size - 8;
+    if (size < 8)
+      break;
+    offset += size;
+  }
+  return NaN;
 }
 
 // What a plain GET loads: http/client and the modules it imports.
@@ -357,8 +377,9 @@ if (appCreation.stack !== benchCreation.stack)
 
 console.log(`bench, simulator lane: building bench/sim for lin (load ${loadavg()[0].toFixed(2)})`);
 const built = buildForSimulator(path.join(benchDir, "manifest.json"), { benchControlPort: String(controlPort), ...(process.env.BENCH_TRACE ? { benchTrace: "1" } : {}) });
-const sizes = bytecode(built.work);
+const { files: sizes, code: codeSizes } = bytecode(built.work);
 const coreBytes = CORE.reduce((sum, name) => sum + (sizes[name] ?? NaN), 0);
+const coreCode = CORE.reduce((sum, name) => sum + (codeSizes[name] ?? NaN), 0);
 const sdkHttp = sizes["http.xsb"] ?? NaN;
 
 const jobs: { key: string; job: Job }[] = [];
@@ -464,7 +485,7 @@ const summary = {
   load: { min: +Math.min(...loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
   minutes: +((Date.now() - started) / 60000).toFixed(1),
   failures,
-  bytecode: { core: coreBytes, coreModules: Object.fromEntries(CORE.map((name) => [name, sizes[name]])), optionalModules: Object.fromEntries(OPTIONAL.map((name) => [name, sizes[name]])), sdkHttp },
+  bytecode: { core: coreBytes, coreCode, coreModules: Object.fromEntries(CORE.map((name) => [name, sizes[name]])), optionalModules: Object.fromEntries(OPTIONAL.map((name) => [name, sizes[name]])), sdkHttp },
   perMB: Object.fromEntries(["https", "http"].flatMap((scheme) => ["ours", "ours-onbody", "sdk", "raw"].map((client) => [`${scheme}/${client}`, +perMB(scheme, client).toFixed(0)]))),
   workloads: Object.fromEntries(Object.entries(results).filter(([key]) => !key.startsWith("budget/"))),
   /** ours/sdk of the peak heap as sampled (garbage included): bounded by the heap XS has grown to, see docs/performance.md */
@@ -481,7 +502,7 @@ const budget = {
 console.log(`bench, simulator lane: medians of ${RUNS} runs (load ${summary.load.min}–${summary.load.max}, ${summary.minutes} min)`);
 for (const t of targets)
   console.log(`  ${t.name.padEnd(58)} ${String(t.value).padStart(6)}  (target ${t.target}: ${t.met ? "met" : "NOT met"})`);
-console.log(`  bytecode: core client ${coreBytes} B, SDK http ${sdkHttp} B`);
+console.log(`  core client bytecode: ${coreCode} B of code (${coreBytes} B of .xsb files, per-module symbol tables included; the linker merges those); SDK http ${sdkHttp} B of .xsb`);
 if (failures.length)
   console.log(`  ${failures.length} failed: ${failures.join("; ")}`);
 

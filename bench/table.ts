@@ -14,7 +14,7 @@ interface Results {
   parser?: ParserRow[];
   sim?: {
     date: string; runs: number; load: { min: number; max: number }; minutes: number; failures: string[];
-    bytecode: { core: number; coreModules: Record<string, number>; optionalModules?: Record<string, number>; sdkHttp: number };
+    bytecode: { core: number; coreCode?: number; coreModules: Record<string, number>; optionalModules?: Record<string, number>; sdkHttp: number };
     perMB: Record<string, number>;
     workloads: Record<string, Figures>;
     peakAsSampled: Record<string, number>;
@@ -54,7 +54,8 @@ if (sim) {
   out.push(`Peak heap as sampled (garbage included), ours/sdk: ${Object.entries(sim.peakAsSampled).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
   const list = (modules: Record<string, number>) => Object.entries(modules).map(([k, v]) => `${k.replace(".xsb", "")} ${v}`).join(", ");
   const optional = sim.bytecode.optionalModules ? `; not loaded by http/client: ${list(sim.bytecode.optionalModules)}` : "";
-  out.push(`Bytecode (debug build): core client ${sim.bytecode.core} B (${list(sim.bytecode.coreModules)})${optional}; SDK http ${sim.bytecode.sdkHttp} B.`, "");
+  const code = sim.bytecode.coreCode === undefined ? "" : `, ${sim.bytecode.coreCode} B of it code (the rest: per-module symbol tables, merged at link)`;
+  out.push(`Bytecode (debug build): core client ${sim.bytecode.core} B${code} (${list(sim.bytecode.coreModules)})${optional}; SDK http ${sim.bytecode.sdkHttp} B.`, "");
 }
 
 const budget = results.budget as (Record<string, Figures | unknown> & { creation?: unknown }) | undefined;

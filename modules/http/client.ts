@@ -25,22 +25,27 @@ export type { BodyInit, ClientOptions, RequestOptions, SignalLike, Timeouts, Tim
 export type { Response, ResponseHeaders } from "http/client/response";
 
 export class HttpClient implements Pool {
-  readonly #idle = new Map<string, Connection[]>();
-  readonly #count = new Map<string, number>();
-  readonly #waiting = new Map<string, (() => void)[]>();
-  readonly #idleTimers = new Map<Connection, { clear(): void }>();
-  readonly #maxSockets: number;
-  readonly #idleTimeout: number;
-  #closed = false;
+  declare private readonly idle: Map<string, Connection[]>;
+  declare private readonly count: Map<string, number>;
+  declare private readonly waiting: Map<string, (() => void)[]>;
+  declare private readonly idleTimers: Map<Connection, { clear(): void }>;
+  declare private readonly maxSockets: number;
+  declare private readonly idleTimeout: number;
+  declare private closed: boolean;
 
   constructor(options: ClientOptions = {}) {
-    this.#maxSockets = options.maxSocketsPerOrigin ?? DEFAULTS.maxSocketsPerOrigin;
-    this.#idleTimeout = options.idleTimeout ?? DEFAULTS.idleTimeout;
+    this.idle = new Map();
+    this.count = new Map();
+    this.waiting = new Map();
+    this.idleTimers = new Map();
+    this.closed = false;
+    this.maxSockets = options.maxSocketsPerOrigin ?? DEFAULTS.maxSocketsPerOrigin;
+    this.idleTimeout = options.idleTimeout ?? DEFAULTS.idleTimeout;
   }
 
   /** Makes a request; resolves when the response head has arrived. */
   async request(href: string, options: RequestOptions = {}): Promise<Response> {
-    if (this.#closed)
+    if (this.closed)
       throw new HttpError("ERR_INVALID_REQUEST", "the client is closed");
     let url = parseURL(href);
     let method = options.method ?? "GET";
@@ -97,30 +102,30 @@ export class HttpClient implements Pool {
     const ready = (async () => {
       for (;;) {
         if (abandoned) {
-          this.#wake(origin.key); // pass on the wake-up this waiter will not use
+          this.wake(origin.key); // pass on the wake-up this waiter will not use
           throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
         }
-        const pooled = fresh ? undefined : this.#takeIdle(origin.key);
+        const pooled = fresh ? undefined : this.takeIdle(origin.key);
         if (pooled)
           return pooled;
-        if ((this.#count.get(origin.key) ?? 0) < this.#maxSockets)
+        if ((this.count.get(origin.key) ?? 0) < this.maxSockets)
           break;
-        if (fresh && this.#closeOneIdle(origin.key))
+        if (fresh && this.closeOneIdle(origin.key))
           continue;
         await new Promise<void>((resolve) => {
-          const list = this.#waiting.get(origin.key) ?? [];
+          const list = this.waiting.get(origin.key) ?? [];
           list.push(resolve);
-          this.#waiting.set(origin.key, list);
+          this.waiting.set(origin.key, list);
         });
       }
-      this.#count.set(origin.key, (this.#count.get(origin.key) ?? 0) + 1);
+      this.count.set(origin.key, (this.count.get(origin.key) ?? 0) + 1);
       const opened = Connection.open(origin, secure?.secure, phase);
       opening = opened;
       try {
         return await opened.ready;
       }
       catch (error) {
-        this.#forget(origin.key);
+        this.forget(origin.key);
         throw error;
       }
     })();
@@ -136,70 +141,70 @@ export class HttpClient implements Pool {
   /** Back to the pool when `reusable`, else closed; wakes one waiter either way. */
   release(connection: Connection, reusable: boolean): void {
     const key = connection.origin.key;
-    if (!reusable || connection.closed || this.#closed) {
+    if (!reusable || connection.closed || this.closed) {
       connection.events = undefined;
       connection.close();
-      this.#forget(key);
+      this.forget(key);
       return;
     }
-    const list = this.#idle.get(key) ?? [];
+    const list = this.idle.get(key) ?? [];
     list.push(connection);
-    this.#idle.set(key, list);
+    this.idle.set(key, list);
     const drop = () => {
-      this.#removeIdle(connection);
+      this.removeIdle(connection);
       connection.close();
-      this.#forget(key);
+      this.forget(key);
     };
     connection.events = { onData: drop, onEnd: drop }; // an idle connection must stay silent
-    this.#idleTimers.set(connection, deadline(this.#idleTimeout, drop));
-    this.#wake(key);
+    this.idleTimers.set(connection, deadline(this.idleTimeout, drop));
+    this.wake(key);
   }
 
   /** Closes every pooled connection; later requests fail. */
   close(): void {
-    this.#closed = true;
-    for (const list of Array.from(this.#idle.values()))
+    this.closed = true;
+    for (const list of Array.from(this.idle.values()))
       for (const connection of list.slice())
         connection.events?.onEnd();
   }
 
-  #takeIdle(key: string): Connection | undefined {
-    const list = this.#idle.get(key);
+  private takeIdle(key: string): Connection | undefined {
+    const list = this.idle.get(key);
     while (list?.length) {
       const connection = list.pop()!;
-      this.#idleTimers.get(connection)?.clear();
-      this.#idleTimers.delete(connection);
+      this.idleTimers.get(connection)?.clear();
+      this.idleTimers.delete(connection);
       if (!connection.closed)
         return connection;
-      this.#forget(key);
+      this.forget(key);
     }
     return undefined;
   }
 
-  #closeOneIdle(key: string): boolean {
-    const connection = this.#idle.get(key)?.[0];
+  private closeOneIdle(key: string): boolean {
+    const connection = this.idle.get(key)?.[0];
     if (!connection)
       return false;
     connection.events?.onEnd();
     return true;
   }
 
-  #removeIdle(connection: Connection): void {
-    const list = this.#idle.get(connection.origin.key);
+  private removeIdle(connection: Connection): void {
+    const list = this.idle.get(connection.origin.key);
     const at = list?.indexOf(connection) ?? -1;
     if (list && at >= 0)
       list.splice(at, 1);
-    this.#idleTimers.get(connection)?.clear();
-    this.#idleTimers.delete(connection);
+    this.idleTimers.get(connection)?.clear();
+    this.idleTimers.delete(connection);
   }
 
-  #forget(key: string): void {
-    this.#count.set(key, Math.max(0, (this.#count.get(key) ?? 1) - 1));
-    this.#wake(key);
+  private forget(key: string): void {
+    this.count.set(key, Math.max(0, (this.count.get(key) ?? 1) - 1));
+    this.wake(key);
   }
 
-  #wake(key: string): void {
-    this.#waiting.get(key)?.shift()?.();
+  private wake(key: string): void {
+    this.waiting.get(key)?.shift()?.();
   }
 }
 

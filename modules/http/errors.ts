@@ -30,15 +30,16 @@ export type HttpErrorCode =
 /** The phase a request was in when it failed. */
 export type HttpPhase = "request" | "dns" | "connect" | "tls" | "send" | "headers" | "body" | "redirect" | "handler";
 
+// Fields as `declare` and set in the constructor: a field initializer costs XS an initializer function.
 export class HttpError extends KitError<HttpErrorCode> {
-  override name = "HttpError";
-  readonly phase?: HttpPhase;
-  readonly host?: string;
+  declare readonly phase?: HttpPhase;
+  declare readonly host?: string;
   /** The status a server answers with when a request fails this way (400, 408, 413, 431, …). */
-  readonly status?: number;
+  declare readonly status?: number;
   constructor(code: HttpErrorCode, message: string, details?: { phase?: HttpPhase; host?: string; status?: number }) {
     const where = details?.host ? `${details.host}${details.phase ? ` (${details.phase})` : ""}: ` : "";
     super(code, where + message);
+    this.name = "HttpError";
     this.phase = details?.phase;
     this.host = details?.host;
     this.status = details?.status;

@@ -57,17 +57,17 @@ function originOf(url: URL): Origin {
 
 /** A deadline on the SDK's timer; `clear()` is safe to call twice. */
 class Deadline {
-  #timer: ReturnType<typeof Timer.set> | undefined;
+  declare private timer: ReturnType<typeof Timer.set> | undefined;
   constructor(ms: number, fire: () => void) {
-    this.#timer = Timer.set(() => {
-      this.#timer = undefined;
+    this.timer = Timer.set(() => {
+      this.timer = undefined;
       fire();
     }, ms);
   }
   clear(): void {
-    if (this.#timer)
-      Timer.clear(this.#timer);
-    this.#timer = undefined;
+    if (this.timer)
+      Timer.clear(this.timer);
+    this.timer = undefined;
   }
 }
 
@@ -80,7 +80,12 @@ export function deadline(ms: number, fire: () => void): { clear(): void } {
 
 /** The connection's events while an exchange has it: one small object, no closures. */
 class Wire implements ConnectionEvents {
-  constructor(readonly exchange: Exchange, readonly retried: boolean) {}
+  declare readonly exchange: Exchange;
+  declare readonly retried: boolean;
+  constructor(exchange: Exchange, retried: boolean) {
+    this.exchange = exchange;
+    this.retried = retried;
+  }
   onData(bytes: Uint8Array): void {
     this.exchange.receive(bytes);
   }
@@ -102,50 +107,60 @@ export interface Pool {
  * parser's events object itself (onHead, onData, onComplete): a request allocates as few closures as it can.
  */
 export class Exchange implements ParserEvents {
-  #connection: Connection | undefined;
-  #abandon: (() => void) | undefined;
-  #parser: ResponseParser;
-  #stream: BodyStream | undefined;
-  #timer: { clear(): void } | undefined;
-  #resolve: ((response: Response) => void) | undefined; // dropped once settled
-  #reject: ((error: HttpError) => void) | undefined;
-  #settled = false;
-  #finished = false;
-  #keepAlive = false;
-  #onFinished: (() => void) | undefined;
-  #marks: Record<string, number> = {};
-  #lastData = 0;
-  readonly #timings: Timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
-  readonly promise: Promise<Response>;
+  declare private connection: Connection | undefined;
+  declare private abandon: (() => void) | undefined;
+  declare private parser: ResponseParser;
+  declare private stream: BodyStream | undefined;
+  declare private timer: { clear(): void } | undefined;
+  declare private resolve: ((response: Response) => void) | undefined; // dropped once settled
+  declare private reject: ((error: HttpError) => void) | undefined;
+  declare private settled: boolean;
+  declare private finished: boolean;
+  declare private keepAlive: boolean;
+  declare private onFinished: (() => void) | undefined;
+  declare private marks: Record<string, number>;
+  declare private lastData: number;
+  declare private readonly timings: Timings;
+  declare readonly promise: Promise<Response>;
+  declare readonly pool: Pool;
+  declare readonly url: URL;
+  declare readonly method: string;
+  declare readonly headers: [string, string][];
+  declare readonly body: Body;
+  declare readonly options: RequestOptions;
 
-  constructor(
-    readonly pool: Pool,
-    readonly url: URL,
-    readonly method: string,
-    readonly headers: [string, string][],
-    readonly body: Body,
-    readonly options: RequestOptions,
-  ) {
-    this.#parser = new ResponseParser(this, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
+  constructor(pool: Pool, url: URL, method: string, headers: [string, string][], body: Body, options: RequestOptions) {
+    this.pool = pool;
+    this.url = url;
+    this.method = method;
+    this.headers = headers;
+    this.body = body;
+    this.options = options;
+    this.settled = this.finished = this.keepAlive = false;
+    this.connection = this.abandon = this.stream = this.timer = this.onFinished = undefined;
+    this.marks = {};
+    this.lastData = 0;
+    this.timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
+    this.parser = new ResponseParser(this, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
     this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+      this.resolve = resolve;
+      this.reject = reject;
     });
   }
 
   /** Calls `callback` once this exchange has ended: body complete, or failed. */
   whenFinished(callback: () => void): void {
-    if (this.#finished)
+    if (this.finished)
       callback();
     else
-      this.#onFinished = callback;
+      this.onFinished = callback;
   }
 
-  get #host(): string {
+  private get host(): string {
     return this.url.hostname;
   }
 
-  #timeout(phase: "connect" | "headers" | "idle"): number {
+  private timeout(phase: "connect" | "headers" | "idle"): number {
     return this.options.timeouts?.[phase] ?? DEFAULTS[phase];
   }
 
@@ -153,51 +168,51 @@ export class Exchange implements ParserEvents {
     // Continue from the job queue: the caller's frames leave the stack before the connect path (dns →
     // socket → TLS) nests its own. XS's default stack is 384 slots; without this it overflowed there.
     await undefined;
-    if (this.#finished)
+    if (this.finished)
       return; // aborted or timed out before it began
     let head: string;
     try {
-      head = this.#head(); // validated before any connection is made
+      head = this.head(); // validated before any connection is made
     }
     catch (error) {
-      this.fail(withContext(error, this.#host, "request"));
+      this.fail(withContext(error, this.host, "request"));
       return;
     }
     const origin = originOf(this.url);
-    const connectMs = this.#timeout("connect");
-    this.#arm(connectMs, "ERR_CONNECT_TIMEOUT", `no connection within ${connectMs} ms`, "connect");
+    const connectMs = this.timeout("connect");
+    this.arm(connectMs, "ERR_CONNECT_TIMEOUT", `no connection within ${connectMs} ms`, "connect");
     let connection: Connection;
     try {
-      const acquired = this.pool.acquire(origin, this.options.tls, retried, (name) => this.#mark(name));
-      this.#abandon = acquired.abandon;
+      const acquired = this.pool.acquire(origin, this.options.tls, retried, (name) => this.mark(name));
+      this.abandon = acquired.abandon;
       connection = await acquired.ready;
-      this.#abandon = undefined;
+      this.abandon = undefined;
     }
     catch (error) {
-      this.fail(withContext(error, this.#host, "connect"));
+      this.fail(withContext(error, this.host, "connect"));
       return;
     }
-    if (this.#finished) {
+    if (this.finished) {
       this.pool.release(connection, false);
       return;
     }
-    this.#connection = connection;
+    this.connection = connection;
     if (connection.uses++ > 0)
       httpStats.reused++;
-    this.#parser.expect(this.method);
+    this.parser.expect(this.method);
     connection.events = new Wire(this, retried);
-    this.#mark("send");
-    const headersMs = this.#timeout("headers");
-    this.#arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
+    this.mark("send");
+    const headersMs = this.timeout("headers");
+    this.arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
     try {
-      await this.#send(connection, head);
+      await this.send(connection, head);
     }
     catch (error) {
-      this.fail(withContext(error, this.#host, "send"));
+      this.fail(withContext(error, this.host, "send"));
     }
   }
 
-  #head(): string {
+  private head(): string {
     const { bytes, stream } = this.body;
     return serializeHead({
       method: this.method,
@@ -208,7 +223,7 @@ export class Exchange implements ParserEvents {
     });
   }
 
-  async #send(connection: Connection, head: string): Promise<void> {
+  private async send(connection: Connection, head: string): Promise<void> {
     const { bytes, stream } = this.body;
     connection.write(head);
     if (bytes)
@@ -216,7 +231,7 @@ export class Exchange implements ParserEvents {
     if (!stream)
       return;
     for await (const piece of stream) {
-      if (this.#finished)
+      if (this.finished)
         return;
       const chunk = typeof piece === "string" ? utf8Bytes(piece) : piece;
       if (!chunk.length)
@@ -226,17 +241,17 @@ export class Exchange implements ParserEvents {
       connection.write("\r\n");
       await connection.drained();
     }
-    if (!this.#finished)
+    if (!this.finished)
       connection.write(LAST_CHUNK);
   }
 
-  #arm(ms: number, code: HttpErrorCode, message: string, phase: HttpPhase): void {
-    this.#timer?.clear();
-    this.#timer = deadline(ms, () => {
+  private arm(ms: number, code: HttpErrorCode, message: string, phase: HttpPhase): void {
+    this.timer?.clear();
+    this.timer = deadline(ms, () => {
       // the connect deadline covers dns, connect and tls: name the one it ran out in
-      const marks = this.#marks;
+      const marks = this.marks;
       const at = phase !== "connect" ? phase : marks.tls ? "tls" : marks.connect ? "connect" : marks.dns ? "dns" : phase;
-      this.fail(new HttpError(code, message, { host: this.#host, phase: at }));
+      this.fail(new HttpError(code, message, { host: this.host, phase: at }));
     });
   }
 
@@ -244,25 +259,25 @@ export class Exchange implements ParserEvents {
    * The body's idle deadline: one timer per quiet period, not one per chunk. A chunk only notes its time;
    * when the timer fires early because data came meanwhile, it is set again for the rest of the period.
    */
-  #armIdle(ms: number): void {
-    this.#timer?.clear();
-    this.#lastData = Date.now();
+  private armIdle(ms: number): void {
+    this.timer?.clear();
+    this.lastData = Date.now();
     const check = () => {
-      const quiet = Date.now() - this.#lastData;
+      const quiet = Date.now() - this.lastData;
       if (quiet >= ms)
-        this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.#host, phase: "body" }));
+        this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.host, phase: "body" }));
       else
-        this.#timer = deadline(ms - quiet, check);
+        this.timer = deadline(ms - quiet, check);
     };
-    this.#timer = deadline(ms, check);
+    this.timer = deadline(ms, check);
   }
 
   /** Notes when a phase began; the time since the previous one goes to that phase. */
-  #mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
+  private mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
     const now = Date.now();
-    const marks = this.#marks;
+    const marks = this.marks;
     marks[name] = now;
-    const t = this.#timings;
+    const t = this.timings;
     if (name === "connect" && marks.dns)
       t.dns = now - marks.dns;
     else if (name === "tls" && marks.connect)
@@ -279,132 +294,132 @@ export class Exchange implements ParserEvents {
 
   /** Bytes from the connection. */
   receive(bytes: Uint8Array): void {
-    if (!this.#marks.first) {
-      this.#marks.first = Date.now();
-      if (this.#marks.send)
-        this.#timings.firstByte = this.#marks.first - this.#marks.send;
+    if (!this.marks.first) {
+      this.marks.first = Date.now();
+      if (this.marks.send)
+        this.timings.firstByte = this.marks.first - this.marks.send;
       if (this.url.protocol === "http:" && startsTlsRecord(bytes)) { // no HTTP response starts with bytes 20 to 23
-        this.fail(new HttpError("ERR_INVALID_RESPONSE", "the server answered with TLS: use https://", { host: this.#host, phase: "headers" }));
+        this.fail(new HttpError("ERR_INVALID_RESPONSE", "the server answered with TLS: use https://", { host: this.host, phase: "headers" }));
         return;
       }
     }
-    const parser = this.#parser;
+    const parser = this.parser;
     let offset = 0;
     try {
-      while (offset < bytes.length && !this.#finished) {
+      while (offset < bytes.length && !this.finished) {
         offset += parser.push(offset ? bytes.subarray(offset) : bytes);
         if (parser.complete)
           break; // bytes past a complete response: a non-keep-alive peer's noise, or a protocol error below
       }
       if (parser.complete)
-        this.#release(offset === bytes.length); // bytes past the response: never reuse that connection
-      else if (this.#stream && !this.#finished)
-        this.#lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk
+        this.release(offset === bytes.length); // bytes past the response: never reuse that connection
+      else if (this.stream && !this.finished)
+        this.lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk
     }
     catch (error) {
-      this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
+      this.fail(withContext(error, this.host, this.stream ? "body" : "headers"));
     }
   }
 
   /** The connection has ended. */
   ended(error: HttpError | undefined, retried: boolean): void {
-    if (this.#finished)
+    if (this.finished)
       return;
-    const connection = this.#connection;
-    if (this.#parser.idle && connection && connection.uses > 1 && !retried && IDEMPOTENT.has(this.method) && !this.body.stream) {
+    const connection = this.connection;
+    if (this.parser.idle && connection && connection.uses > 1 && !retried && IDEMPOTENT.has(this.method) && !this.body.stream) {
       // The pooled connection had been closed by the server: try once more on a fresh one.
-      this.#connection = undefined;
+      this.connection = undefined;
       this.pool.release(connection, false);
       this.start(true);
       return;
     }
     if (error) {
-      this.fail(withContext(error, this.#host, this.#stream ? "body" : "headers"));
+      this.fail(withContext(error, this.host, this.stream ? "body" : "headers"));
       return;
     }
     try {
-      this.#parser.finish();
-      this.#release(false);
+      this.parser.finish();
+      this.release(false);
     }
     catch (finishError) {
-      if (!this.#marks.first && this.url.protocol === "http:" && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
+      if (!this.marks.first && this.url.protocol === "http:" && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
         // OpenSSL's servers close a plain-HTTP request without a byte (nginx answers 400, which parses)
-        this.fail(new HttpError("ERR_TRUNCATED", "the server closed the connection without answering (an HTTPS server does that to plain HTTP: is the URL https://?)", { host: this.#host, phase: "headers" }));
+        this.fail(new HttpError("ERR_TRUNCATED", "the server closed the connection without answering (an HTTPS server does that to plain HTTP: is the URL https://?)", { host: this.host, phase: "headers" }));
         return;
       }
-      this.fail(withContext(finishError, this.#host, this.#stream ? "body" : "headers"));
+      this.fail(withContext(finishError, this.host, this.stream ? "body" : "headers"));
     }
   }
 
   /** ParserEvents: the head has arrived. */
   onHead(head: ResponseHead): void {
-    this.#marks.head = Date.now();
-    this.#timer?.clear();
-    this.#stream = new BodyStream(this);
-    const response = new Response(head, this.url.href, this.#stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.#timings);
-    this.#keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
-    this.#settled = true;
-    const resolve = this.#resolve!;
-    this.#resolve = this.#reject = undefined;
+    this.marks.head = Date.now();
+    this.timer?.clear();
+    this.stream = new BodyStream(this);
+    const response = new Response(head, this.url.href, this.stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.timings);
+    this.keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
+    this.settled = true;
+    const resolve = this.resolve!;
+    this.resolve = this.reject = undefined;
     const onBody = this.options.onBody;
     if (onBody && !isFollowedRedirect(response, this.options))
       Response.attach(response, onBody); // a redirect the client follows keeps its body from onBody
     resolve(response);
     if (head.bodyKind !== "none")
-      this.#armIdle(this.#timeout("idle"));
+      this.armIdle(this.timeout("idle"));
   }
 
   /** ParserEvents: body bytes, a view valid during the call (the connection hands over fresh buffers). */
   onData(chunk: Uint8Array): void {
-    this.#stream?.push(chunk);
+    this.stream?.push(chunk);
   }
 
   /** ParserEvents: the response is complete. */
   onComplete(): void {
-    if (this.#finished)
+    if (this.finished)
       return; // failed already (a consume() callback threw while this response was being parsed)
-    this.#mark("done");
-    this.#finished = true;
-    this.#timer?.clear();
-    this.#stream?.end();
-    this.#onFinished?.();
+    this.mark("done");
+    this.finished = true;
+    this.timer?.clear();
+    this.stream?.end();
+    this.onFinished?.();
   }
 
   /** The response is complete: the connection goes back to the pool if both sides allow it. */
-  #release(clean: boolean): void {
-    const connection = this.#connection;
-    this.#connection = undefined;
+  private release(clean: boolean): void {
+    const connection = this.connection;
+    this.connection = undefined;
     if (connection)
-      this.pool.release(connection, clean && this.#keepAlive);
+      this.pool.release(connection, clean && this.keepAlive);
   }
 
   /** BodyStream: the reader stopped before the end (or its callback threw): the connection is not reused. */
   abortBody(): void {
-    this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.#host, phase: "body" }), true);
+    this.fail(new HttpError("ERR_ABORTED", "body not read to its end", { host: this.host, phase: "body" }), true);
   }
 
   /** Ends the exchange with `error`: rejects the response, or ends its body with it. */
   fail(error: HttpError, quiet = false): void {
-    if (this.#finished)
+    if (this.finished)
       return;
-    this.#finished = true;
-    this.#timer?.clear();
-    const connection = this.#connection;
-    this.#connection = undefined;
+    this.finished = true;
+    this.timer?.clear();
+    const connection = this.connection;
+    this.connection = undefined;
     if (connection)
       this.pool.release(connection, false);
     else
-      this.#abandon?.();
-    if (!this.#settled) {
-      this.#settled = true;
-      const reject = this.#reject!;
-      this.#resolve = this.#reject = undefined;
+      this.abandon?.();
+    if (!this.settled) {
+      this.settled = true;
+      const reject = this.reject!;
+      this.resolve = this.reject = undefined;
       reject(error);
     }
     else if (!quiet)
-      this.#stream?.end(error);
+      this.stream?.end(error);
     else
-      this.#stream?.end();
-    this.#onFinished?.();
+      this.stream?.end();
+    this.onFinished?.();
   }
 }

@@ -6,7 +6,7 @@
 // States: idle → length | close | chunk-size → chunk-data → chunk-CR → chunk-LF → chunk-size … → (the last
 // chunk, size 0) trailers → done. A chunk-size line split across pushes is kept in `part` (it is short:
 // at most 1024 bytes); trailers are a FieldBlock, bounded like a head.
-import { FieldBlock, TOKEN, appendBytes, controlReason, invalid } from "http/protocol/fields";
+import { Byte, FieldBlock, TOKEN, appendBytes, controlReason, invalid } from "http/protocol/fields";
 
 /** How a message's body is framed: none, Content-Length bytes, chunked, or until the peer closes. */
 export type BodyKind = "none" | "length" | "chunked" | "close";
@@ -16,25 +16,25 @@ export interface BodyEvents {
   onData(chunk: Uint8Array): void;
 }
 
-const IDLE = 0;        // no body under way (or the owner was reset from a callback)
-const LENGTH = 1;      // Content-Length body
-const CLOSE = 2;       // body until the peer closes
-const CHUNK_SIZE = 3;  // chunk-size [; ext] line
-const CHUNK_DATA = 4;
-const CHUNK_CR = 5;    // CR (or LF) after chunk data
-const CHUNK_LF = 6;    // LF after that CR
-const TRAILERS = 7;
-const DONE = 8;
+// Const enums: tsc writes the numbers in (a module's const costs XS code).
+const enum State {
+  IDLE,        // no body under way (or the owner was reset from a callback)
+  LENGTH,      // Content-Length body
+  CLOSE,       // body until the peer closes
+  CHUNK_SIZE,  // chunk-size [; ext] line
+  CHUNK_DATA,
+  CHUNK_CR,    // CR (or LF) after chunk data
+  CHUNK_LF,    // LF after that CR
+  TRAILERS,
+  DONE,
+}
 
-const MAX_CHUNK_LINE = 1024;        // chunk-size line with extensions and line ending
-const MAX_CHUNK_SIZE = 0x80000000;  // 2^31
-const MAX_CHUNK_DIGITS = 8;
+const enum Max {
+  CHUNK_LINE = 1024,        // chunk-size line with extensions and line ending
+  CHUNK_SIZE = 0x80000000,  // 2^31
+  CHUNK_DIGITS = 8,
+}
 
-const LF = 10;
-const CR = 13;
-const SP = 32;
-const HTAB = 9;
-const SEMICOLON = 59;
 
 /** Hex digit values by byte, -1 for others. */
 const HEX = new Int8Array(256).fill(-1);
@@ -43,56 +43,59 @@ for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
 
 /** Reads one body after another (start() before each), handing its bytes to onData as they arrive. */
 export class BodyDecoder {
-  readonly #events: BodyEvents;
-  readonly #crlf: boolean;
-  readonly #trailerBlock: FieldBlock;
+  declare private readonly events: BodyEvents;
+  declare private readonly crlf: boolean;
+  declare private readonly trailerBlock: FieldBlock;
 
-  #state = IDLE;
-  #remaining = 0;       // body bytes left (length), or chunk bytes left
-  #contentLength = -1;
-  #trailers: [string, string][] | undefined;
+  declare private state: number;
+  declare private remaining: number;       // body bytes left (length), or chunk bytes left
+  declare private contentLength: number;
+  declare private trailerFields: [string, string][] | undefined;
 
   // a chunk-size line split across pushes
-  #part: Uint8Array | undefined;
-  #partLen = 0;
+  declare private part: Uint8Array | undefined;
+  declare private partLen: number;
 
   /** `maxTrailerBytes`: the limit on the trailer fields. `requireCRLF`: a bare LF is refused in every line. */
   constructor(events: BodyEvents, maxTrailerBytes: number, requireCRLF: boolean) {
-    this.#events = events;
-    this.#crlf = requireCRLF;
-    this.#trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);
+    this.state = this.remaining = this.partLen = 0; // IDLE
+    this.contentLength = -1;
+    this.trailerFields = this.part = undefined;
+    this.events = events;
+    this.crlf = requireCRLF;
+    this.trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);
   }
 
   /** Starts a body: `length` (`contentLength` bytes, at least 1), `chunked` or `close` (`contentLength` -1). */
   start(kind: "length" | "chunked" | "close", contentLength: number): void {
     this.reset();
-    this.#state = kind === "length" ? LENGTH : kind === "chunked" ? CHUNK_SIZE : CLOSE;
-    this.#remaining = this.#contentLength = contentLength; // -1 but for "length": a chunk sets #remaining
-    this.#trailers = undefined;
+    this.state = kind === "length" ? State.LENGTH : kind === "chunked" ? State.CHUNK_SIZE : State.CLOSE;
+    this.remaining = this.contentLength = contentLength; // -1 but for "length": a chunk sets remaining
+    this.trailerFields = undefined;
   }
 
   /** No body under way: what was read of one is forgotten. */
   reset(): void {
-    this.#state = IDLE;
-    this.#partLen = 0;
-    this.#trailerBlock.reset();
+    this.state = State.IDLE;
+    this.partLen = 0;
+    this.trailerBlock.reset();
   }
 
   /** reset(), and lets the line buffers go (after an error). */
   drop(): void {
     this.reset();
-    this.#part = undefined;
-    this.#trailerBlock.drop();
+    this.part = undefined;
+    this.trailerBlock.drop();
   }
 
   /** True once the body has ended. */
   get complete(): boolean {
-    return this.#state === DONE;
+    return this.state === State.DONE;
   }
 
   /** The trailer fields of the body that ended (a chunked body's; none for another). */
   get trailers(): [string, string][] {
-    return this.#trailers ?? [];
+    return this.trailerFields ?? [];
   }
 
   /**
@@ -100,10 +103,10 @@ export class BodyDecoder {
    * on after them. Then hands them to onData and returns true; else false, and push() reads them.
    */
   takeWhole(bytes: Uint8Array): boolean {
-    if (this.#state !== LENGTH || bytes.length >= this.#remaining)
+    if (this.state !== State.LENGTH || bytes.length >= this.remaining)
       return false;
-    this.#remaining -= bytes.length;
-    this.#events.onData(bytes);
+    this.remaining -= bytes.length;
+    this.events.onData(bytes);
     return true;
   }
 
@@ -115,83 +118,83 @@ export class BodyDecoder {
   push(bytes: Uint8Array, pos: number): number {
     const length = bytes.length;
     while (pos < length) {
-      switch (this.#state) {
-        case LENGTH:
-        case CHUNK_DATA: {
-          const n = Math.min(this.#remaining, length - pos);
+      switch (this.state) {
+        case State.LENGTH:
+        case State.CHUNK_DATA: {
+          const n = Math.min(this.remaining, length - pos);
           const chunk = n === length ? bytes : bytes.subarray(pos, pos + n);
           pos += n;
-          this.#remaining -= n;
-          if (this.#remaining === 0)
-            this.#state = this.#state === LENGTH ? DONE : CHUNK_CR;
-          this.#events.onData(chunk);
-          if (this.#state === DONE)
+          this.remaining -= n;
+          if (this.remaining === 0)
+            this.state = this.state === State.LENGTH ? State.DONE : State.CHUNK_CR;
+          this.events.onData(chunk);
+          if (this.state === State.DONE)
             return pos;
           break;
         }
-        case CLOSE:
-          this.#events.onData(pos === 0 ? bytes : bytes.subarray(pos));
+        case State.CLOSE:
+          this.events.onData(pos === 0 ? bytes : bytes.subarray(pos));
           return length;
-        case CHUNK_SIZE: {
-          const lf = bytes.indexOf(LF, pos);
+        case State.CHUNK_SIZE: {
+          const lf = bytes.indexOf(Byte.LF, pos);
           const stop = lf < 0 ? length : lf + 1;
-          if (this.#partLen + stop - pos > MAX_CHUNK_LINE)
-            throw invalid(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
+          if (this.partLen + stop - pos > Max.CHUNK_LINE)
+            throw invalid(`chunk-size line longer than ${Max.CHUNK_LINE} bytes`);
           if (lf < 0) {
-            this.#keep(bytes, pos, stop);
+            this.keep(bytes, pos, stop);
             return length;
           }
           let size: number;
-          if (this.#partLen === 0) {
-            const cr = lf > pos && bytes[lf - 1] === CR;
-            if (!cr && this.#crlf)
+          if (this.partLen === 0) {
+            const cr = lf > pos && bytes[lf - 1] === Byte.CR;
+            if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(bytes, pos, cr ? lf - 1 : lf);
           }
           else {
-            this.#keep(bytes, pos, lf);
-            const part = this.#part!;
-            const end = this.#partLen;
-            this.#partLen = 0;
-            const cr = end > 0 && part[end - 1] === CR;
-            if (!cr && this.#crlf)
+            this.keep(bytes, pos, lf);
+            const part = this.part!;
+            const end = this.partLen;
+            this.partLen = 0;
+            const cr = end > 0 && part[end - 1] === Byte.CR;
+            if (!cr && this.crlf)
               throw invalid("chunk-size line ends in LF without CR");
             size = parseChunkSize(part, 0, cr ? end - 1 : end);
           }
           pos = stop;
           if (size === 0) {
-            this.#state = TRAILERS;
-            this.#trailerBlock.reset();
+            this.state = State.TRAILERS;
+            this.trailerBlock.reset();
           }
           else {
-            this.#state = CHUNK_DATA;
-            this.#remaining = size;
+            this.state = State.CHUNK_DATA;
+            this.remaining = size;
           }
           break;
         }
-        case CHUNK_CR: {
+        case State.CHUNK_CR: {
           const c = bytes[pos++];
-          if (c === CR)
-            this.#state = CHUNK_LF;
-          else if (c === LF && !this.#crlf)
-            this.#state = CHUNK_SIZE;
+          if (c === Byte.CR)
+            this.state = State.CHUNK_LF;
+          else if (c === Byte.LF && !this.crlf)
+            this.state = State.CHUNK_SIZE;
           else
             throw invalid("missing CRLF after chunk data");
           break;
         }
-        case CHUNK_LF:
-          if (bytes[pos++] !== LF)
+        case State.CHUNK_LF:
+          if (bytes[pos++] !== Byte.LF)
             throw invalid("missing LF after CR after chunk data");
-          this.#state = CHUNK_SIZE;
+          this.state = State.CHUNK_SIZE;
           break;
-        case TRAILERS: {
-          const block = this.#trailerBlock;
+        case State.TRAILERS: {
+          const block = this.trailerBlock;
           const next = block.scan(bytes, pos);
           if (next < 0)
             return length;
-          this.#trailers = block.fields(block.decode(bytes, pos, 0));
+          this.trailerFields = block.fields(block.decode(bytes, pos, 0));
           block.reset();
-          this.#state = DONE;
+          this.state = State.DONE;
           return next;
         }
         default: // DONE, or IDLE: onData reset the owner; the rest is the caller's
@@ -203,24 +206,24 @@ export class BodyDecoder {
 
   /** Why the body is incomplete if the input ends now; undefined when that ends it (a body until the close). */
   truncation(): string | undefined {
-    switch (this.#state) {
-      case CLOSE:
+    switch (this.state) {
+      case State.CLOSE:
         return undefined;
-      case LENGTH:
-        return `body ended after ${this.#contentLength - this.#remaining} of ${this.#contentLength} bytes`;
-      case TRAILERS:
+      case State.LENGTH:
+        return `body ended after ${this.contentLength - this.remaining} of ${this.contentLength} bytes`;
+      case State.TRAILERS:
         return "chunked body ended in its trailer fields";
-      case CHUNK_DATA:
-        return `chunked body ended with ${this.#remaining} bytes of a chunk missing`;
+      case State.CHUNK_DATA:
+        return `chunked body ended with ${this.remaining} bytes of a chunk missing`;
       default:
         return "chunked body ended before its last chunk";
     }
   }
 
   /** Appends bytes[start, end) to the partial chunk-size line. The caller has bounded its length. */
-  #keep(bytes: Uint8Array, start: number, end: number): void {
-    this.#part = appendBytes(this.#part, this.#partLen, bytes, start, end, 64);
-    this.#partLen += end - start;
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    this.part = appendBytes(this.part, this.partLen, bytes, start, end, 64);
+    this.partLen += end - start;
   }
 }
 
@@ -232,18 +235,18 @@ function parseChunkSize(src: Uint8Array, start: number, end: number): number {
     const d = HEX[src[i]];
     if (d < 0)
       break;
-    if (i - start === MAX_CHUNK_DIGITS)
-      throw invalid(`chunk size has more than ${MAX_CHUNK_DIGITS} hex digits`);
+    if (i - start === Max.CHUNK_DIGITS)
+      throw invalid(`chunk size has more than ${Max.CHUNK_DIGITS} hex digits`);
     size = size * 16 + d;
     i++;
   }
   if (i === start)
-    throw invalid(src[start] === CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
-  if (size > MAX_CHUNK_SIZE)
+    throw invalid(src[start] === Byte.CR ? "bare CR in chunk-size line" : "chunk size is not a hex number");
+  if (size > Max.CHUNK_SIZE)
     throw invalid(`chunk size ${size} exceeds 2^31`);
   if (i < end) {
-    while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
-    if (i === end || src[i] !== SEMICOLON)
+    while (i < end && (src[i] === Byte.SP || src[i] === Byte.HTAB)) i++;
+    if (i === end || src[i] !== Byte.SEMICOLON)
       throw invalid("chunk size is not a hex number");
     checkChunkExtensions(src, i, end);
   }
@@ -251,7 +254,7 @@ function parseChunkSize(src: Uint8Array, start: number, end: number): number {
 }
 
 function skipBWS(src: Uint8Array, i: number, end: number): number {
-  while (i < end && (src[i] === SP || src[i] === HTAB)) i++;
+  while (i < end && (src[i] === Byte.SP || src[i] === Byte.HTAB)) i++;
   return i;
 }
 
@@ -261,7 +264,7 @@ function skipBWS(src: Uint8Array, i: number, end: number): number {
  */
 function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
   while (i < end) {
-    if (src[i] !== SEMICOLON)
+    if (src[i] !== Byte.SEMICOLON)
       throw invalid(extensionReason(src[i], "chunk extension"));
     i = skipBWS(src, i + 1, end);
     const name = i;
@@ -283,10 +286,10 @@ function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
           if (++i === end)
             throw invalid("unterminated quoted string in a chunk extension");
           const q = src[i];
-          if ((q < SP && q !== HTAB) || q === 127)
+          if ((q < Byte.SP && q !== Byte.HTAB) || q === 127)
             throw invalid(controlReason(q, "chunk extension value"));
         }
-        else if ((c < SP && c !== HTAB) || c === 127)
+        else if ((c < Byte.SP && c !== Byte.HTAB) || c === 127)
           throw invalid(controlReason(c, "chunk extension value"));
       }
       i = skipBWS(src, i + 1, end);
@@ -302,5 +305,5 @@ function checkChunkExtensions(src: Uint8Array, i: number, end: number): void {
 }
 
 function extensionReason(c: number, where: string): string {
-  return (c < SP && c !== HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
+  return (c < Byte.SP && c !== Byte.HTAB) || c === 127 ? controlReason(c, where) : `invalid character 0x${c.toString(16).padStart(2, "0")} in ${where}`;
 }

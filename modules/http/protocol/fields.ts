@@ -17,11 +17,9 @@ export const LIMITS = {
 
 const MAX_LENGTH_DIGITS = 15;
 
-const LF = 10;
-const CR = 13;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
+/** The bytes the parsers look for. A const enum: tsc writes the numbers in (a module's const costs XS code). */
+export const enum Byte { HTAB = 9, LF = 10, CR = 13, SP = 32, COLON = 58, SEMICOLON = 59 }
+
 
 /** RFC 9110 tchar, by byte value: 2 for an upper-case letter, 1 for the others, 0 for a non-token byte. */
 export const TOKEN = new Uint8Array(256);
@@ -89,8 +87,8 @@ export function latin1(src: Uint8Array, start: number, end: number): string {
 function trimOWS(s: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HTAB)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === SP || s.charCodeAt(b - 1) === HTAB)) b--;
+  while (a < b && (s.charCodeAt(a) === Byte.SP || s.charCodeAt(a) === Byte.HTAB)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === Byte.SP || s.charCodeAt(b - 1) === Byte.HTAB)) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
@@ -108,7 +106,7 @@ export function listTokens(values: string[]): string[] {
 
 /** Why control byte `c` is refused `where`. */
 export function controlReason(c: number, where: string): string {
-  if (c === CR)
+  if (c === Byte.CR)
     return `bare CR in ${where}`;
   if (c === 0)
     return `NUL byte in ${where}`;
@@ -120,9 +118,9 @@ export function controlReason(c: number, where: string): string {
  * `offsets`, relative to `base`: line start, colon (negative: the name has upper-case letters), value
  * start, value end. Returns the OR of the value's bytes (bit 7 set: not ASCII).
  */
-function scanField(src: Uint8Array, start: number, end: number, where: string, offsets: number[], base: number): number {
+export function scanField(src: Uint8Array, start: number, end: number, where: string, offsets: number[], base: number): number {
   const first = src[start];
-  if (first === SP || first === HTAB)
+  if (first === Byte.SP || first === Byte.HTAB)
     throw invalid(`obsolete line folding in ${where}`);
   let i = start;
   let kinds = 0;
@@ -136,10 +134,10 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
   if (i === end)
     throw invalid(`${where} line without a colon`);
   const c = src[i];
-  if (c !== COLON) {
-    if (c === SP || c === HTAB)
+  if (c !== Byte.COLON) {
+    if (c === Byte.SP || c === Byte.HTAB)
       throw invalid(`whitespace between ${where} name and colon`);
-    if (c < SP || c === 127)
+    if (c < Byte.SP || c === 127)
       throw invalid(controlReason(c, `${where} name`));
     throw invalid(`invalid character 0x${c.toString(16).padStart(2, "0")} in ${where} name`);
   }
@@ -148,8 +146,8 @@ function scanField(src: Uint8Array, start: number, end: number, where: string, o
   const colon = i;
   let vs = colon + 1;
   let ve = end;
-  while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
-  while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  while (vs < ve && (src[vs] === Byte.SP || src[vs] === Byte.HTAB)) vs++;
+  while (ve > vs && (src[ve - 1] === Byte.SP || src[ve - 1] === Byte.HTAB)) ve--;
   const bits = valueBits(src, vs, ve, where);
   offsets.push(start - base, kinds & 2 ? base - colon : colon - base, vs - base, ve - base);
   return bits;
@@ -160,7 +158,7 @@ function valueBits(src: Uint8Array, vs: number, ve: number, where: string): numb
   let bits = 0;
   for (let j = vs; j < ve; j++) {
     const v = src[j];
-    if ((v < SP && v !== HTAB) || v === 127)
+    if ((v < Byte.SP && v !== Byte.HTAB) || v === 127)
       throw invalid(controlReason(v, `${where} value`));
     bits |= v;
   }
@@ -174,8 +172,8 @@ function valueBits(src: Uint8Array, vs: number, ve: number, where: string): numb
 function scanContinuation(src: Uint8Array, start: number, end: number, offsets: number[], base: number): number {
   let vs = start;
   let ve = end;
-  while (vs < ve && (src[vs] === SP || src[vs] === HTAB)) vs++;
-  while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
+  while (vs < ve && (src[vs] === Byte.SP || src[vs] === Byte.HTAB)) vs++;
+  while (ve > vs && (src[ve - 1] === Byte.SP || src[ve - 1] === Byte.HTAB)) ve--;
   const bits = valueBits(src, vs, ve, "folded header");
   offsets.push(start - base, 0, vs - base, ve - base);
   return bits;
@@ -191,15 +189,6 @@ function isName(src: Uint8Array, start: number, end: number, lower: string): boo
     if ((src[start + i] | 0x20) !== lower.charCodeAt(i))
       return false;
   return true;
-}
-
-/** Validates and decodes one field line src[start, end) (line ending removed): [lower-case name, value]. */
-export function parseField(src: Uint8Array, start: number, end: number, where: string): [string, string] {
-  const offsets: number[] = [];
-  scanField(src, start, end, where, offsets, 0);
-  const colon = offsets[1] < 0 ? -offsets[1] : offsets[1];
-  const name = latin1(src, start, colon);
-  return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
 /** The fields that frame a message (RFC 9112 §6): every Content-Length, Transfer-Encoding and Connection value. */
@@ -285,51 +274,53 @@ export interface StartLine {
 
 /** A block of field lines ended by a blank line, scanned across pushes; at most `max` bytes. */
 export class FieldBlock {
-  readonly #max: number;
-  readonly #crlf: boolean;
-  readonly #start: StartLine | undefined;
-  readonly #where: string;     // "header" or "trailer", in errors
+  declare private readonly max: number;
+  declare private readonly crlf: boolean;
+  declare private readonly start: StartLine | undefined;
+  declare private readonly where: string;     // "header" or "trailer", in errors
 
-  #hb: Uint8Array | undefined; // its bytes from earlier pushes, when it began before the current one
-  #hbLen = 0;
-  #count = 0;                  // bytes of its complete lines so far: where its next line starts
-  #offsets: number[] = [];     // four per field line, see scanField
-  #bits = 0;                   // OR of its value (and start line) bytes: bit 7 set when not ASCII
-  #awaitingStart = false;      // the start line has not arrived yet
+  declare private hb: Uint8Array | undefined; // its bytes from earlier pushes, when it began before the current one
+  declare private hbLen: number;
+  declare private count: number;                  // bytes of its complete lines so far: where its next line starts
+  declare private offsets: number[];     // four per field line, see scanField
+  declare private bits: number;                   // OR of its value (and start line) bytes: bit 7 set when not ASCII
+  declare private awaitingStart: boolean;      // the start line has not arrived yet
 
   /** `start`: how to read the block's first line, for a head; none for trailers. `crlf`: a bare LF is refused. */
   constructor(max: number, crlf: boolean, start?: StartLine) {
-    this.#max = max;
-    this.#crlf = crlf;
-    this.#start = start;
-    this.#where = start ? "header" : "trailer";
+    this.offsets = []; // the rest: reset()
+    this.hb = undefined;
+    this.max = max;
+    this.crlf = crlf;
+    this.start = start;
+    this.where = start ? "header" : "trailer";
     this.reset();
   }
 
   /** Starts a new block; keeps `hb` for reuse. */
   reset(): void {
-    this.#hbLen = 0;
-    this.#count = 0;
-    this.#offsets.length = 0;
-    this.#bits = 0;
-    this.#awaitingStart = this.#start !== undefined;
+    this.hbLen = 0;
+    this.count = 0;
+    this.offsets.length = 0;
+    this.bits = 0;
+    this.awaitingStart = this.start !== undefined;
   }
 
   /** Starts a new block and lets `hb` go (after an error). */
   drop(): void {
-    this.#hb = undefined;
+    this.hb = undefined;
     this.reset();
   }
 
   /** True once the start line has been read (always, for a block without one). */
   get started(): boolean {
-    return !this.#awaitingStart;
+    return !this.awaitingStart;
   }
 
   /** Appends bytes[start, end) to the block kept across pushes. */
-  #keep(bytes: Uint8Array, start: number, end: number): void {
-    this.#hb = appendBytes(this.#hb, this.#hbLen, bytes, start, end, 512);
-    this.#hbLen += end - start;
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    this.hb = appendBytes(this.hb, this.hbLen, bytes, start, end, 512);
+    this.hbLen += end - start;
   }
 
   /**
@@ -342,7 +333,7 @@ export class FieldBlock {
     let base: number;
     let srcEnd: number;
     let from = 0;
-    if (this.#hbLen === 0) {
+    if (this.hbLen === 0) {
       src = bytes;
       base = pos;
       srcEnd = bytes.length;
@@ -350,17 +341,17 @@ export class FieldBlock {
     else {
       // the block began in an earlier push: append what can still belong to it (one byte past the limit
       // is enough to tell that a line exceeds it)
-      const start = this.#hbLen;
-      const n = Math.min(bytes.length - pos, this.#max + 3 - start);
-      this.#keep(bytes, pos, pos + (n > 0 ? n : 0));
-      src = this.#hb!;
+      const start = this.hbLen;
+      const n = Math.min(bytes.length - pos, this.max + 3 - start);
+      this.keep(bytes, pos, pos + (n > 0 ? n : 0));
+      src = this.hb!;
       base = 0;
-      srcEnd = this.#hbLen;
+      srcEnd = this.hbLen;
       from = pos - start;
     }
     for (;;) {
-      const at = base + this.#count;
-      let lf = src.indexOf(LF, at);
+      const at = base + this.count;
+      let lf = src.indexOf(Byte.LF, at);
       if (lf >= srcEnd)
         lf = -1;
       const stop = lf < 0 ? srcEnd : lf + 1;
@@ -369,44 +360,44 @@ export class FieldBlock {
       // that is not a start line, or a folded field line, is ERR_INVALID_RESPONSE however long it is and
       // wherever the input is split.
       if (at < srcEnd) {
-        if (this.#awaitingStart) {
+        if (this.awaitingStart) {
           // empty lines before the start line are skipped (as a server does before a request line, RFC 9112 §2.2)
-          if (!(lf === at || (src[at] === CR && (lf === at + 1 || (lf < 0 && total === 1)))))
-            this.#start!.check(src, at, lf < 0 ? total : lf - at);
+          if (!(lf === at || (src[at] === Byte.CR && (lf === at + 1 || (lf < 0 && total === 1)))))
+            this.start!.check(src, at, lf < 0 ? total : lf - at);
         }
-        else if (src[at] === SP || src[at] === HTAB)
-          this.#checkFold(src, base);
+        else if (src[at] === Byte.SP || src[at] === Byte.HTAB)
+          this.checkFold(src, base);
       }
-      if (total > this.#max + 2 - this.#count)
-        throw this.#tooLarge();
+      if (total > this.max + 2 - this.count)
+        throw this.tooLarge();
       if (lf < 0) {
         if (src === bytes)
-          this.#keep(bytes, base, srcEnd);
+          this.keep(bytes, base, srcEnd);
         return -1;
       }
-      const end = lf > at && src[lf - 1] === CR ? lf - 1 : lf;
-      if (end === lf && this.#crlf)
-        throw invalid(`a line of the ${this.#start ? "head" : "trailers"} ends in LF without CR`);
+      const end = lf > at && src[lf - 1] === Byte.CR ? lf - 1 : lf;
+      if (end === lf && this.crlf)
+        throw invalid(`a line of the ${this.start ? "head" : "trailers"} ends in LF without CR`);
       if (end === at) {
-        if (this.#awaitingStart) { // an empty line before the start line: counted, skipped
-          this.#count += total;
-          if (this.#count > this.#max)
-            throw this.#tooLarge();
+        if (this.awaitingStart) { // an empty line before the start line: counted, skipped
+          this.count += total;
+          if (this.count > this.max)
+            throw this.tooLarge();
           continue;
         }
         return stop + from;
       }
-      this.#count += total;
-      if (this.#count > this.#max)
-        throw this.#tooLarge();
-      if (this.#awaitingStart) {
-        this.#bits |= this.#start!.parse(src, at, end, base);
-        this.#awaitingStart = false;
+      this.count += total;
+      if (this.count > this.max)
+        throw this.tooLarge();
+      if (this.awaitingStart) {
+        this.bits |= this.start!.parse(src, at, end, base);
+        this.awaitingStart = false;
       }
-      else if (src[at] === SP || src[at] === HTAB) // obs-fold, allowed by #checkFold
-        this.#bits |= scanContinuation(src, at, end, this.#offsets, base);
+      else if (src[at] === Byte.SP || src[at] === Byte.HTAB) // obs-fold, allowed by checkFold
+        this.bits |= scanContinuation(src, at, end, this.offsets, base);
       else
-        this.#bits |= scanField(src, at, end, this.#where, this.#offsets, base);
+        this.bits |= scanField(src, at, end, this.where, this.offsets, base);
     }
   }
 
@@ -416,21 +407,21 @@ export class FieldBlock {
    * Transfer-Encoding: a recipient that drops or rejects the continuation would frame the message
    * otherwise than we do.
    */
-  #checkFold(src: Uint8Array, base: number): void {
-    const offsets = this.#offsets;
+  private checkFold(src: Uint8Array, base: number): void {
+    const offsets = this.offsets;
     let i = offsets.length - 4;
     while (i >= 0 && offsets[i + 1] === 0) i -= 4; // earlier continuations of the same field
     if (i < 0)
-      throw invalid(`whitespace before the first ${this.#where} field`);
+      throw invalid(`whitespace before the first ${this.where} field`);
     const colon = offsets[i + 1] < 0 ? -offsets[i + 1] : offsets[i + 1];
     for (const framing of FRAMING)
       if (isName(src, base + offsets[i], base + colon, framing))
         throw invalid(`obsolete line folding in ${framing}`);
   }
 
-  #tooLarge(): HttpError {
-    const what = this.#start ? `${this.#start.name} exceeds` : "trailer fields exceed";
-    return new HttpError("ERR_HEADERS_TOO_LARGE", `${what} ${this.#max} bytes`);
+  private tooLarge(): HttpError {
+    const what = this.start ? `${this.start.name} exceeds` : "trailer fields exceed";
+    return new HttpError("ERR_HEADERS_TOO_LARGE", `${what} ${this.max} bytes`);
   }
 
   /**
@@ -439,19 +430,19 @@ export class FieldBlock {
    * `pos` are those of the scan() that found its blank line.
    */
   decode(bytes: Uint8Array, pos: number, end: number): string {
-    const offsets = this.#offsets;
+    const offsets = this.offsets;
     const n = offsets.length;
     if (n === 0 && !end)
       return "";
-    const src = this.#hbLen ? this.#hb! : bytes;
-    const base = this.#hbLen ? 0 : pos;
+    const src = this.hbLen ? this.hb! : bytes;
+    const base = this.hbLen ? 0 : pos;
     const stop = base + (n ? offsets[n - 1] : end);
-    return this.#bits & 0x80 ? latin1(src, base, stop) : utf8Text(src.subarray(base, stop)) /* UTF-8 is Latin-1 for ASCII bytes: one native call */;
+    return this.bits & 0x80 ? latin1(src, base, stop) : utf8Text(src.subarray(base, stop)) /* UTF-8 is Latin-1 for ASCII bytes: one native call */;
   }
 
   /** The block's fields, names lower-cased, as slices of its decode()d `text`. */
   fields(text: string): [string, string][] {
-    const offsets = this.#offsets;
+    const offsets = this.offsets;
     const fields: [string, string][] = [];
     const n = offsets.length;
     for (let i = 0; i < n; i += 4) {

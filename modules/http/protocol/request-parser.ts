@@ -7,7 +7,7 @@
 // chunked: at most maxBodyBytes) → done; reset() prepares for the next request. Every rejection is an
 // HttpError whose `status` is the answer a server gives: 400, 413, 414, 431, 501 or 505.
 import { HttpError } from "http/errors";
-import { LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, parseField } from "http/protocol/fields";
+import { Byte, LIMITS, TOKEN, appendBytes, framingFields, latin1, listTokens, parseContentLength, scanField } from "http/protocol/fields";
 import { BodyDecoder } from "http/protocol/body";
 
 export interface IncomingHead {
@@ -50,10 +50,6 @@ const BODY = 1;
 const DONE = 2;
 const FAILED = 3;
 
-const LF = 10;
-const CR = 13;
-const SP = 32;
-const HTAB = 9;
 
 /** RFC 3986 unreserved, sub-delims and "%" by byte: what a reg-name (and an IP literal's inside, with ":") may hold. */
 const HOST_BYTE = new Uint8Array(128);
@@ -91,6 +87,15 @@ export function isHost(value: string): boolean {
       return false;
   }
   return true;
+}
+
+/** Validates and decodes one header field line src[start, end) (line ending removed): [lower-case name, value]. */
+function parseField(src: Uint8Array, start: number, end: number): [string, string] {
+  const offsets: number[] = [];
+  scanField(src, start, end, "header", offsets, 0);
+  const colon = offsets[1] < 0 ? -offsets[1] : offsets[1];
+  const name = latin1(src, start, colon);
+  return [offsets[1] < 0 ? name.toLowerCase() : name, latin1(src, offsets[2], offsets[3])];
 }
 
 /** The error a server answers with `status`. */
@@ -208,7 +213,7 @@ export class RequestParser {
       }
       if (this.#state !== HEAD)
         return pos;
-      const lf = bytes.indexOf(LF, pos);
+      const lf = bytes.indexOf(Byte.LF, pos);
       const stop = lf < 0 ? length : lf + 1;
       // The method check runs on the line's bytes up to the size limit, before the size check: whichever
       // fails at the earlier byte decides (400 or 414), however the input is split.
@@ -219,7 +224,7 @@ export class RequestParser {
           this.#checkMethod(bytes, pos, end - pos < room ? end : pos + (room > 0 ? room : 0));
         }
       }
-      else if (this.#partLen === 0 && (bytes[pos] === SP || bytes[pos] === HTAB))
+      else if (this.#partLen === 0 && (bytes[pos] === Byte.SP || bytes[pos] === Byte.HTAB))
         throw rejection(400, "obsolete line folding in the request head");
       const total = this.#partLen + stop - pos;
       if (total > this.#maxHead + 2 - this.#count)
@@ -242,7 +247,7 @@ export class RequestParser {
       pos = stop;
       // A bare LF ends no line of a request head: a peer that reads it as part of a field would frame the
       // request differently (a smuggling vector; RFC 9112 §2.2 only allows recognizing it).
-      if (end === start || src[end - 1] !== CR)
+      if (end === start || src[end - 1] !== Byte.CR)
         throw rejection(400, "a line of the request head ends in LF without CR");
       end--;
       const requestLine = this.#head === undefined;
@@ -261,7 +266,7 @@ export class RequestParser {
       if (requestLine)
         this.#parseRequestLine(src, start, end);
       else
-        this.#fields.push(parseField(src, start, end, "header"));
+        this.#fields.push(parseField(src, start, end));
     }
     return length;
   }
@@ -281,27 +286,27 @@ export class RequestParser {
     const offset = this.#partLen - start;
     for (let i = start; i < end; i++) {
       const c = src[i];
-      if (c === SP) {
+      if (c === Byte.SP) {
         this.#methodDone = true;
         return;
       }
-      if (TOKEN[c] === 0 && !(c === CR && i + offset === 0))
+      if (TOKEN[c] === 0 && !(c === Byte.CR && i + offset === 0))
         throw rejection(400, `malformed request line (byte 0x${c.toString(16).padStart(2, "0")} in the method)`);
     }
   }
 
   #parseRequestLine(src: Uint8Array, start: number, end: number): void {
     const shown = () => JSON.stringify(latin1(src, start, end < start + 40 ? end : start + 40));
-    const sp1 = src.indexOf(SP, start);
-    const sp2 = sp1 < 0 || sp1 >= end ? -1 : src.indexOf(SP, sp1 + 1);
-    if (sp1 <= start || sp2 < 0 || sp2 >= end || sp2 === sp1 + 1 || src.indexOf(SP, sp2 + 1) >= 0 && src.indexOf(SP, sp2 + 1) < end)
+    const sp1 = src.indexOf(Byte.SP, start);
+    const sp2 = sp1 < 0 || sp1 >= end ? -1 : src.indexOf(Byte.SP, sp1 + 1);
+    if (sp1 <= start || sp2 < 0 || sp2 >= end || sp2 === sp1 + 1 || src.indexOf(Byte.SP, sp2 + 1) >= 0 && src.indexOf(Byte.SP, sp2 + 1) < end)
       throw rejection(400, `malformed request line ${shown()}`);
     for (let i = start; i < sp1; i++)
       if (TOKEN[src[i]] === 0)
         throw rejection(400, `method is not a token in ${shown()}`);
     for (let i = sp1 + 1; i < sp2; i++) {
       const c = src[i];
-      if (c <= SP || c >= 127)
+      if (c <= Byte.SP || c >= 127)
         throw rejection(400, `invalid byte 0x${c.toString(16).padStart(2, "0")} in the request target`);
     }
     const version = latin1(src, sp2 + 1, end);

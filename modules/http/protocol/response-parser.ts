@@ -9,7 +9,7 @@
 // skipped too (counted against maxHeaderBytes). llhttp's response suite runs against it in npm test
 // (docs/conformance.md).
 import { HttpError } from "http/errors";
-import { FieldBlock, LIMITS, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
+import { Byte, FieldBlock, LIMITS, controlReason, framingFields, invalid, latin1, listTokens, parseContentLength, type StartLine } from "http/protocol/fields";
 import { BodyDecoder, type BodyKind } from "http/protocol/body";
 
 export type { BodyKind } from "http/protocol/body";
@@ -43,22 +43,24 @@ export interface ParserOptions {
   requireCRLF?: boolean;
 }
 
-const HEAD = 0;
-const BODY = 1;
-const DONE = 2;
-const FAILED = 3;
+/** The parser's states. A const enum: tsc writes the numbers in (a module's const costs XS code). */
+const enum State { HEAD, BODY, DONE, FAILED }
 
-const SP = 32;
-const HTAB = 9;
 const HTTP1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
 
 /** The status line of a response head: read by the head's FieldBlock, then kept until the head ends. */
 class StatusLine implements StartLine {
-  readonly name = "response head";
-  version: "1.0" | "1.1" = "1.1";
-  status = 0;
-  reasonStart = 0; // the reason phrase's offsets in the head (both 0: none)
-  reasonEnd = 0;
+  declare readonly name: string;
+  declare version: "1.0" | "1.1";
+  declare status: number;
+  declare reasonStart: number; // the reason phrase's offsets in the head (both 0: none)
+  declare reasonEnd: number;
+
+  constructor() {
+    this.name = "response head";
+    this.version = "1.1";
+    this.status = this.reasonStart = this.reasonEnd = 0;
+  }
 
   /** Rejects a status line early, from its first 8 bytes (src[start, start + length)), when it cannot be HTTP/1.x. */
   check(src: Uint8Array, start: number, length: number): void {
@@ -75,7 +77,7 @@ class StatusLine implements StartLine {
     this.check(src, start, length);
     if (length < 9)
       throw invalid(`not an HTTP/1.x response (status line ${JSON.stringify(latin1(src, start, end))})`);
-    if (src[start + 8] !== SP)
+    if (src[start + 8] !== Byte.SP)
       throw invalid(`malformed status line ${shown(src, start, end)}`);
     let status = 0;
     for (let i = start + 9; i < start + 12; i++) {
@@ -84,7 +86,7 @@ class StatusLine implements StartLine {
         throw invalid(`status code is not 3 digits in ${shown(src, start, end)}`);
       status = status * 10 + c - 48;
     }
-    if (length > 12 && src[start + 12] !== SP)
+    if (length > 12 && src[start + 12] !== Byte.SP)
       throw invalid(`status code is not 3 digits in ${shown(src, start, end)}`);
     if (status < 100)
       throw invalid(`status code ${status} is below 100`);
@@ -93,7 +95,7 @@ class StatusLine implements StartLine {
     let bits = 0;
     for (let i = start + 13; i < end; i++) {
       const c = src[i];
-      if ((c < SP && c !== HTAB) || c === 127)
+      if ((c < Byte.SP && c !== Byte.HTAB) || c === 127)
         throw invalid(controlReason(c, "status line"));
       bits |= c;
     }
@@ -111,35 +113,36 @@ function shown(src: Uint8Array, start: number, end: number): string {
 }
 
 export class ResponseParser {
-  readonly #events: ParserEvents;
-  readonly #statusLine = new StatusLine();
-  readonly #head: FieldBlock;
-  readonly #body: BodyDecoder;
+  declare private readonly events: ParserEvents;
+  declare private readonly statusLine: StatusLine;
+  declare private readonly head: FieldBlock;
+  declare private readonly body: BodyDecoder;
 
-  #state = HEAD;
-  #error: HttpError | undefined;
-  #isHead = false;
-  #started = false;
+  declare private state: number;
+  declare private error: HttpError | undefined;
+  declare private isHead: boolean;
+  declare private started: boolean;
 
   constructor(events: ParserEvents, options?: ParserOptions) {
+    this.statusLine = new StatusLine();
     const max = options?.maxHeaderBytes ?? LIMITS.responseHeaderBytes;
     if (!(Number.isInteger(max) && max > 0))
       throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
     const crlf = options?.requireCRLF === true;
-    this.#events = events;
-    this.#head = new FieldBlock(max, crlf, this.#statusLine);
-    this.#body = new BodyDecoder(events, max, crlf);
+    this.events = events;
+    this.head = new FieldBlock(max, crlf, this.statusLine);
+    this.body = new BodyDecoder(events, max, crlf);
     this.expect("GET");
   }
 
   /** Prepares for the response to a request made with `method` ("HEAD": no body). Call before each response. */
   expect(method: string): void {
-    this.#isHead = method === "HEAD" || method.toUpperCase() === "HEAD";
-    this.#state = HEAD;
-    this.#error = undefined;
-    this.#started = false;
-    this.#head.reset();
-    this.#body.reset();
+    this.isHead = method === "HEAD" || method.toUpperCase() === "HEAD";
+    this.state = State.HEAD;
+    this.error = undefined;
+    this.started = false;
+    this.head.reset();
+    this.body.reset();
   }
 
   /**
@@ -148,18 +151,18 @@ export class ResponseParser {
    * ERR_HEADERS_TOO_LARGE; after a throw the parser is unusable until expect().
    */
   push(bytes: Uint8Array): number {
-    if (this.#state === FAILED)
-      throw this.#error ?? invalid("parser unusable after an earlier error");
-    if (this.#state === DONE || bytes.length === 0)
+    if (this.state === State.FAILED)
+      throw this.error ?? invalid("parser unusable after an earlier error");
+    if (this.state === State.DONE || bytes.length === 0)
       return 0;
-    this.#started = true;
-    if (this.#state === BODY && this.#body.takeWhole(bytes)) // the common case: body bytes, all of them
+    this.started = true;
+    if (this.state === State.BODY && this.body.takeWhole(bytes)) // the common case: body bytes, all of them
       return bytes.length;
     try {
-      return this.#run(bytes);
+      return this.run(bytes);
     }
     catch (error) {
-      this.#fail(error);
+      this.fail(error);
       throw error;
     }
   }
@@ -171,78 +174,78 @@ export class ResponseParser {
    */
   finish(): void {
     let reason: string | undefined;
-    switch (this.#state) {
-      case DONE:
+    switch (this.state) {
+      case State.DONE:
         return;
-      case FAILED:
-        throw this.#error ?? invalid("parser unusable after an earlier error");
-      case HEAD:
-        if (!this.#started)
+      case State.FAILED:
+        throw this.error ?? invalid("parser unusable after an earlier error");
+      case State.HEAD:
+        if (!this.started)
           reason = "connection closed before any response byte";
-        else if (!this.#head.started)
+        else if (!this.head.started)
           reason = "connection closed in the status line";
         else
           reason = "connection closed in the response head (no blank line after the header fields)";
         break;
       default:
-        reason = this.#body.truncation();
+        reason = this.body.truncation();
         if (reason === undefined) { // a body until the close: this is its end
-          this.#state = DONE;
-          this.#events.onComplete([]);
+          this.state = State.DONE;
+          this.events.onComplete([]);
           return;
         }
     }
     const error = new HttpError("ERR_TRUNCATED", reason);
-    this.#fail(error);
+    this.fail(error);
     throw error;
   }
 
   /** True while no byte of the expected response has arrived (a pooled connection's close is then harmless). */
   get idle(): boolean {
-    return this.#state === HEAD && !this.#started;
+    return this.state === State.HEAD && !this.started;
   }
 
   /** True once the response completed (already during the onData of its last bytes). */
   get complete(): boolean {
-    return this.#state === DONE || this.#body.complete;
+    return this.state === State.DONE || this.body.complete;
   }
 
-  #fail(error: unknown): void {
-    this.#state = FAILED;
-    this.#error = error instanceof HttpError ? error : invalid("parser unusable after an earlier error");
-    this.#head.drop();
-    this.#body.drop();
+  private fail(error: unknown): void {
+    this.state = State.FAILED;
+    this.error = error instanceof HttpError ? error : invalid("parser unusable after an earlier error");
+    this.head.drop();
+    this.body.drop();
   }
 
-  #run(bytes: Uint8Array): number {
+  private run(bytes: Uint8Array): number {
     const length = bytes.length;
     let pos = 0;
     while (pos < length) {
-      if (this.#state === HEAD) {
-        const head = this.#head;
+      if (this.state === State.HEAD) {
+        const head = this.head;
         const next = head.scan(bytes, pos);
         if (next < 0)
           return length;
-        if (this.#statusLine.status < 200) { // interim response: skipped, the next head follows in `bytes`
+        if (this.statusLine.status < 200) { // interim response: skipped, the next head follows in `bytes`
           head.reset();
           pos = next;
           continue;
         }
-        const line = this.#statusLine;
+        const line = this.statusLine;
         const text = head.decode(bytes, pos, line.reasonEnd);
         const statusText = line.reasonEnd ? text.slice(line.reasonStart, line.reasonEnd) : "";
         const headers = head.fields(text);
         head.reset();
-        if (this.#endOfHead(statusText, headers))
-          return this.#done(next, []);
+        if (this.endOfHead(statusText, headers))
+          return this.done(next, []);
         pos = next;
       }
-      else if (this.#state === BODY) {
-        const body = this.#body;
+      else if (this.state === State.BODY) {
+        const body = this.body;
         const next = body.push(bytes, pos);
         if (body.complete)
-          return this.#done(next, body.trailers);
-        if (this.#state === BODY)
+          return this.done(next, body.trailers);
+        if (this.state === State.BODY)
           return length;
         pos = next; // onData reset the parser (expect()): the rest is the next response's
       }
@@ -252,20 +255,20 @@ export class ResponseParser {
     return length;
   }
 
-  #done(pos: number, trailers: [string, string][]): number {
-    this.#state = DONE;
-    this.#events.onComplete(trailers);
+  private done(pos: number, trailers: [string, string][]): number {
+    this.state = State.DONE;
+    this.events.onComplete(trailers);
     return pos;
   }
 
   /** The blank line after the header fields (a final response). Returns true when the response is already complete. */
-  #endOfHead(statusText: string, headers: [string, string][]): boolean {
-    const { version, status } = this.#statusLine;
+  private endOfHead(statusText: string, headers: [string, string][]): boolean {
+    const { version, status } = this.statusLine;
     const { lengths, codings, connection } = framingFields(headers);
 
     let bodyKind: BodyKind;
     let contentLength = -1;
-    if (this.#isHead || status === 204 || status === 304)
+    if (this.isHead || status === 204 || status === 304)
       bodyKind = "none";
     else if (codings.length) {
       if (lengths.length)
@@ -310,15 +313,15 @@ export class ResponseParser {
     };
     let complete = false;
     if (bodyKind === "none" || (bodyKind === "length" && contentLength === 0)) {
-      this.#state = DONE;
+      this.state = State.DONE;
       complete = true;
     }
     else {
-      this.#state = BODY;
-      this.#body.start(bodyKind, contentLength);
+      this.state = State.BODY;
+      this.body.start(bodyKind, contentLength);
     }
-    this.#events.onHead(head);
-    if (complete && this.#state !== DONE)
+    this.events.onHead(head);
+    if (complete && this.state !== State.DONE)
       return false; // onHead reset the parser (expect()): nothing more to do here
     return complete;
   }

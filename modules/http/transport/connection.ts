@@ -96,27 +96,31 @@ function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, con
 }
 
 export class Connection {
-  readonly origin: Origin;
-  events: ConnectionEvents | undefined;
+  declare readonly origin: Origin;
+  declare events: ConnectionEvents | undefined;
   /** Requests this connection has carried: more than 0 means it came from the pool. */
-  uses = 0;
-  #socket: StreamSocket | undefined;
+  declare uses: number;
+  declare private socket: StreamSocket | undefined;
   /** Made with the socket: nothing can be written before (the connection is handed out once connected). */
-  #out: OutgoingQueue | undefined;
-  #drainWaiters: (() => void)[] = [];
-  #connected = false;
-  #pending: PendingConnect | undefined;
-  #receivedAny = false;
-  #closed = false;
+  declare private out: OutgoingQueue | undefined;
+  declare private drainWaiters: (() => void)[];
+  declare private connected: boolean;
+  declare private pending: PendingConnect | undefined;
+  declare private receivedAny: boolean;
+  declare private isClosed: boolean;
   /** Counted in httpStats.open until closed. */
-  #counted = false;
+  declare private counted: boolean;
 
   private constructor(origin: Origin) {
+    this.uses = 0;
+    this.drainWaiters = [];
+    this.connected = this.receivedAny = this.isClosed = this.counted = false;
+    this.events = this.socket = this.out = this.pending = undefined;
     this.origin = origin;
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.isClosed;
   }
 
   /** Resolves once connected (TLS handshake done for https). `abandon` closes it if the caller gives up first. */
@@ -132,7 +136,7 @@ export class Connection {
       if (abandoned)
         throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
       phase("connect");
-      return new Promise<Connection>((done, fail) => connection.#connect(address, tls, phase, done, fail));
+      return new Promise<Connection>((done, fail) => connection.connect(address, tls, phase, done, fail));
     })();
     return {
       ready,
@@ -143,26 +147,26 @@ export class Connection {
     };
   }
 
-  #connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
+  private connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
     const report: TlsReport = {}; // why our TLS checks refused the server, if they did
     // What only the connect needs; dropped once it settles, so that a pooled connection's callbacks keep
     // nothing of the request that opened it (`phase` is that request's).
-    this.#pending = { address, secure: !!tls, report, phase, done, fail };
+    this.pending = { address, secure: !!tls, report, phase, done, fail };
     const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
     httpStats.connections++;
     httpStats.open++;
-    this.#counted = true;
+    this.counted = true;
     // The callbacks are made outside this method: a closure made here would keep its variables (`phase`,
     // `done`, `fail`: the opening request's) for as long as the socket lives, through the pool.
     const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this) : sock;
-    this.#socket = socket;
-    this.#out = new OutgoingQueue(socket, httpStats);
-    socket.callback = this.#onMessage.bind(this);
+    this.socket = socket;
+    this.out = new OutgoingQueue(socket, httpStats);
+    socket.callback = this.onMessage.bind(this);
   }
 
   /** Called by the TCP socket under a TLS one while connecting: notes what the handshake reached. */
   watchTcp(message: number): void {
-    const pending = this.#pending;
+    const pending = this.pending;
     if (message === SocketMessage.connect && pending) {
       pending.tcpConnected = true;
       pending.phase("tls");
@@ -173,7 +177,7 @@ export class Connection {
 
   /** Called with the bytes the TLS layer reads while connecting: keeps the first 5 (a record header). */
   watchTlsBytes(bytes: Uint8Array): void {
-    const pending = this.#pending;
+    const pending = this.pending;
     const had = pending?.first ?? new Uint8Array(0);
     if (!pending || had.length >= 5)
       return;
@@ -184,27 +188,27 @@ export class Connection {
   }
 
   get connecting(): boolean {
-    return this.#pending !== undefined;
+    return this.pending !== undefined;
   }
 
-  #onMessage(message: number, value?: number): void {
+  private onMessage(message: number, value?: number): void {
     const hostname = this.origin.hostname;
     try {
-      const pending = this.#pending;
+      const pending = this.pending;
       if (message === SocketMessage.connect) {
-        this.#connected = true;
-        this.#pending = undefined;
+        this.connected = true;
+        this.pending = undefined;
         if (pending?.secure)
           httpStats.handshakes++;
         pending?.done(this);
       }
       else if (message === SocketMessage.readable)
-        this.#receive();
+        this.receive();
       else if (message === SocketMessage.writable)
-        this.#flush();
+        this.flush();
       else if (message === SocketMessage.disconnect || message === SocketMessage.error) {
         if (pending) {
-          this.#pending = undefined;
+          this.pending = undefined;
           const { report, secure } = pending;
           // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
           // then fails, giving an error before the peer sent a byte.
@@ -224,43 +228,43 @@ export class Connection {
           this.close();
         }
         else
-          this.#end(message === SocketMessage.disconnect ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
+          this.end(message === SocketMessage.disconnect ? undefined : new HttpError("ERR_SOCKET", "socket error", { host: hostname }));
       }
     }
     catch (error) {
       // A callback must never throw into the SDK (it would abort the VM): end this connection instead.
-      this.#end(error instanceof HttpError ? error : new HttpError("ERR_SOCKET", String(error), { host: hostname }));
+      this.end(error instanceof HttpError ? error : new HttpError("ERR_SOCKET", String(error), { host: hostname }));
     }
   }
 
-  #receive(): void {
-    const socket = this.#socket!;
+  private receive(): void {
+    const socket = this.socket!;
     const buffer = socket.read(ArrayBuffer);
     if (!buffer || !buffer.byteLength)
       return;
-    this.#receivedAny = true;
+    this.receivedAny = true;
     httpStats.bytesRead += buffer.byteLength;
     this.events?.onData(new Uint8Array(buffer));
   }
 
   /** Queues bytes (strings as UTF-8) and writes what the socket takes now. */
   write(data: Uint8Array | string): void {
-    if (this.#closed)
+    if (this.isClosed)
       throw new HttpError("ERR_SOCKET", "write on a closed connection", { host: this.origin.hostname, phase: "send" });
-    this.#out!.push(data);
-    this.#flush();
+    this.out!.push(data);
+    this.flush();
   }
 
   /** Resolves when everything written so far has been handed to the socket. */
   drained(): Promise<void> {
-    if (!this.#out?.pending || this.#closed)
+    if (!this.out?.pending || this.isClosed)
       return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  #flush(): void {
-    const out = this.#out;
-    if (!out || !this.#connected || this.#closed)
+  private flush(): void {
+    const out = this.out;
+    if (!out || !this.connected || this.isClosed)
       return;
     try {
       if (!out.flush())
@@ -268,36 +272,36 @@ export class Connection {
     }
     catch {
       // lin reports a refused connect as connected; its first send then fails.
-      const code = this.uses <= 1 && !this.#receivedAny && !this.origin.secure ? "ERR_CONNECT_REFUSED" : "ERR_SOCKET";
-      this.#end(new HttpError(code, code === "ERR_CONNECT_REFUSED" ? "connection refused (first write failed)" : "write failed", { host: this.origin.hostname, phase: "send" }));
+      const code = this.uses <= 1 && !this.receivedAny && !this.origin.secure ? "ERR_CONNECT_REFUSED" : "ERR_SOCKET";
+      this.end(new HttpError(code, code === "ERR_CONNECT_REFUSED" ? "connection refused (first write failed)" : "write failed", { host: this.origin.hostname, phase: "send" }));
       return;
     }
-    this.#wakeDrainWaiters();
+    this.wakeDrainWaiters();
   }
 
-  #wakeDrainWaiters(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
     for (const resolve of waiters)
       resolve();
   }
 
-  #end(error?: HttpError): void {
-    if (this.#closed)
+  private end(error?: HttpError): void {
+    if (this.isClosed)
       return;
     this.close();
     this.events?.onEnd(error);
   }
 
   close(): void {
-    if (this.#closed)
+    if (this.isClosed)
       return;
-    this.#closed = true;
-    this.#pending = undefined;
-    if (this.#counted)
+    this.isClosed = true;
+    this.pending = undefined;
+    if (this.counted)
       httpStats.open--;
-    this.#socket = undefined;
-    this.#out?.close();
-    this.#wakeDrainWaiters();
+    this.socket = undefined;
+    this.out?.close();
+    this.wakeDrainWaiters();
   }
 }

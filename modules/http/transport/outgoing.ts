@@ -18,27 +18,29 @@ function closeQuietly(socket: StreamSocket): void {
 }
 
 export class OutgoingQueue {
-  readonly #socket: StreamSocket;
-  readonly #counter: WriteCounter | undefined;
-  readonly #queue: Uint8Array[] = [];
+  declare private readonly socket: StreamSocket;
+  declare private readonly counter: WriteCounter | undefined;
+  declare private readonly queue: Uint8Array[];
   /** The pieces of one write: reused, so that no write allocates an array. */
-  readonly #parts: Uint8Array[] = [];
+  declare private readonly parts: Uint8Array[];
 
   constructor(socket: StreamSocket, counter?: WriteCounter) {
-    this.#socket = socket;
-    this.#counter = counter;
+    this.queue = [];
+    this.parts = [];
+    this.socket = socket;
+    this.counter = counter;
   }
 
   /** Bytes are still waiting for the socket. */
   get pending(): boolean {
-    return this.#queue.length > 0;
+    return this.queue.length > 0;
   }
 
   /** Queues bytes (a string as UTF-8); `flush` writes them. */
   push(data: Uint8Array | string): void {
     const bytes = typeof data === "string" ? utf8Bytes(data) : data;
     if (bytes.length)
-      this.#queue.push(bytes);
+      this.queue.push(bytes);
   }
 
   /**
@@ -46,9 +48,9 @@ export class OutgoingQueue {
    * message. Throws what the socket's write throws (the peer went away, or lin's refused connect).
    */
   flush(): boolean {
-    const socket = this.#socket;
-    const queue = this.#queue;
-    const parts = this.#parts;
+    const socket = this.socket;
+    const queue = this.queue;
+    const parts = this.parts;
     while (queue.length) {
       const free = socket.write();
       if (free <= 0)
@@ -69,8 +71,8 @@ export class OutgoingQueue {
       }
       socket.write.apply(socket, parts);
       parts.length = 0; // not in a finally: a write that throws ends the connection, nothing flushes again
-      if (this.#counter)
-        this.#counter.bytesWritten += bytes;
+      if (this.counter)
+        this.counter.bytesWritten += bytes;
     }
     return true;
   }
@@ -82,7 +84,7 @@ export class OutgoingQueue {
    * callback returns), which crashed mcsim (docs/sdk-notes.md).
    */
   close(): void {
-    this.#queue.length = 0;
-    Promise.resolve(this.#socket).then(closeQuietly);
+    this.queue.length = 0;
+    Promise.resolve(this.socket).then(closeQuietly);
   }
 }
