@@ -45,6 +45,17 @@ function echo(socket: tls.TLSSocket): void {
   socket.on("error", () => socket.destroy());
 }
 
+/** Secure context options for `version` alone, with the chain, key and groups of `options`. */
+function only(version: "TLSv1.2" | "TLSv1.3", options: { chain: string; keyPem: string; ecdhCurve?: string }): tls.SecureContextOptions {
+  return {
+    cert: options.chain,
+    key: options.keyPem,
+    minVersion: version,
+    maxVersion: version,
+    ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
+  };
+}
+
 /** Tracks `server`'s TCP connections; the function returned closes it, destroying those still open. */
 function closer(server: net.Server): () => Promise<void> {
   const sockets = new Set<net.Socket>();
@@ -62,12 +73,8 @@ function closer(server: net.Server): () => Promise<void> {
 export async function startTls13Server(options: Tls13ServerOptions): Promise<Tls13Server> {
   let full = 0, resumed = 0;
   const server = tls.createServer({
-    cert: options.chain,
-    key: options.keyPem,
-    minVersion: "TLSv1.3",
-    maxVersion: "TLSv1.3",
+    ...only("TLSv1.3", options),
     ...(options.ciphersuites ? { ciphers: options.ciphersuites } : {}),
-    ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
     ...(options.sigalgs ? { sigalgs: options.sigalgs } : {}),
     ...(options.tickets === false ? { secureOptions: 0x4000 /* SSL_OP_NO_TICKET */ } : {}),
   }, (socket) => {
@@ -100,13 +107,7 @@ export interface Tls12ServerOptions {
  * exists only after the handshake).
  */
 export async function startTls12Server(options: Tls12ServerOptions): Promise<Omit<Tls13Server, "handshakes">> {
-  const secureContext = tls.createSecureContext({
-    cert: options.chain,
-    key: options.keyPem,
-    minVersion: "TLSv1.2",
-    maxVersion: "TLSv1.2",
-    ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
-  });
+  const secureContext = tls.createSecureContext(only("TLSv1.2", options));
   const server = net.createServer((raw) => {
     raw.on("error", () => raw.destroy());
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
