@@ -122,7 +122,7 @@ declare module "ssl/sdk-handshake" {
     unpacketize(session: object, s: object, msgType?: number): unknown;
     packetize(session: object, ...args: unknown[]): unknown;
   }
-  const handshake: { serverKeyExchange: SdkHandler; serverHello: SdkHandler; certificateRequest: SdkHandler; clientHello: SdkHandler } & Record<string, unknown>;
+  const handshake: { unpacketize(session: object, s: object): void; serverKeyExchange: SdkHandler; serverHello: SdkHandler; certificateRequest: SdkHandler; clientHello: SdkHandler } & Record<string, unknown>;
   export default handshake;
 }
 declare module "ssl/stream" {

@@ -1,10 +1,19 @@
 // The SDK's TLS handshake (modules/crypt/ssl/ssl_handshake.js, mapped to `ssl/sdk-handshake` by our
 // manifest) with the checks it skips, mapped as `ssl/handshake` so the SDK's record layer and Session use
-// it. Four message handlers differ; everything else is the SDK's own object.
+// it. The dispatcher and four message handlers differ; everything else is the SDK's own object.
+//   unpacketize (the dispatcher the SDK's record layer, ssl_record.js, calls for each handshake record): the
+//     SDK reads each record on its own, so a message longer than its record (a Certificate over 16 KB) fails
+//     reading past the record's end. Here the record's bytes go through a reassembler (tls/tls13/record's)
+//     that hands the SDK each message whole, buffered in one array of the message's size, released once it
+//     is handled; a message over `secure.maxHandshakeMessage` (default 32 KB) is refused before buffering.
+//   ClientHello (client side): the SDK offers only secp256r1 and SHA-256 signatures. Here the default
+//     supported_groups are secp256r1 and secp384r1 (a server with a P-384 certificate answers alert 40
+//     otherwise; the SDK's ClientKeyExchange and Curve handle P-384), and signature_algorithms add SHA-384
+//     (ECDSA, RSA) and SHA-512 (RSA). `secure.tls_elliptic_curves` / `tls_signature_algorithms` still win.
 //   ServerKeyExchange: the SDK verifies its signature only when hash, algorithm and signature are all
 //     present, so a server without the certificate's key could send none and be accepted. Here the
-//     signature is required, by the leaf's key, SHA-256/384/512 with RSA or ECDSA matching that key.
-//     Only ECDHE is accepted (DHE is off in our manifest's tls config).
+//     signature is required, by the leaf's key, SHA-256/384/512 with RSA or ECDSA matching that key, and
+//     the server's point must lie on the curve. Only ECDHE is accepted (DHE is off in our manifest's tls config).
 //   ServerHello: a version below the minimum makes the SDK answer with an alert yet report the handshake
 //     complete; here it fails.
 //   CertificateRequest when no client certificate is configured: the SDK answers with an empty Certificate
@@ -26,15 +35,19 @@ import type { Hash } from "tls/signature";
 import { report } from "tls/report";
 import type { TlsReport } from "tls/report";
 import { parseCertificate } from "tls/der";
+import { TlsError } from "tls/error";
+import { HandshakeReassembler } from "tls/tls13/record";
+import { onCurve } from "tls/tls13/key-share";
 
 interface Stream {
   readChar(): number;
   readChars(n: number): number;
-  readChunk(n: number): ArrayBuffer;
+  /** `reference`: a view of the stream's bytes (a Uint8Array), not a copy. */
+  readChunk(n: number, reference?: boolean): ArrayBuffer;
 }
 interface Session {
   chosenCipher: { keyExchangeAlgorithm: number };
-  options: { tls_elliptic_curves: number[]; report?: TlsReport };
+  options: { tls_elliptic_curves: readonly number[]; report?: TlsReport; maxHandshakeMessage?: number };
   clientRandom: ArrayBuffer;
   serverRandom: ArrayBuffer;
   peerCert?: ArrayBuffer;
@@ -42,6 +55,8 @@ interface Session {
   alert?: { level: number; description: number };
   clientCerts?: unknown[];
   traceProtocol(protocol: object): void;
+  /** Ours: the handshake message being reassembled across records. */
+  netkitReassembler?: HandshakeReassembler;
 }
 interface Handler {
   name: string;
@@ -51,6 +66,42 @@ interface Handler {
 const HASHES: Record<number, Hash> = { 4: "SHA256", 5: "SHA384", 6: "SHA512" };
 const RSA_SIGNATURE = 1;
 const ECDSA_SIGNATURE = 3;
+
+/** The largest handshake message accepted unless `secure.maxHandshakeMessage` says otherwise, header included. */
+const MAX_HANDSHAKE_MESSAGE = 32768;
+
+/**
+ * The dispatcher, for each handshake record: its bytes go to the session's reassembler, and each whole
+ * message to the SDK's dispatcher (which reads the header, calls the handler through `this`, digests it).
+ * The reassembler lives only while a message is partial.
+ */
+function unpacketize(this: object, session: Session, s: Stream & { bytesAvailable: number }): void {
+  const reassembler = session.netkitReassembler ?? new HandshakeReassembler(session.options.maxHandshakeMessage ?? MAX_HANDSHAKE_MESSAGE, "secure.maxHandshakeMessage");
+  const fragment = s.readChunk(s.bytesAvailable, true) as unknown as Uint8Array; // the record's bytes, not copied
+  try {
+    reassembler.push(fragment, (message) => {
+      sdk.unpacketize.call(this, session, new SSLStream(message));
+      return true;
+    });
+  }
+  catch (error) {
+    if (error instanceof TlsError) // the reassembler's limit: the SDK would only see a bare exception
+      report(session.options, error.code, error.reason);
+    throw error;
+  }
+  if (reassembler.partial)
+    session.netkitReassembler = reassembler;
+  else
+    delete session.netkitReassembler;
+}
+
+/** supported_groups: secp256r1, secp384r1 (RFC 8422 5.1.1). */
+const GROUPS = Object.freeze([23, 24]);
+/** signature_algorithms (RFC 5246 7.4.1.4.1), SHA-256 first as the SDK has them. */
+const SIGNATURE_ALGORITHMS = Object.freeze([
+  { hash: 4, sig: ECDSA_SIGNATURE }, { hash: 4, sig: RSA_SIGNATURE },
+  { hash: 5, sig: ECDSA_SIGNATURE }, { hash: 5, sig: RSA_SIGNATURE }, { hash: 6, sig: RSA_SIGNATURE },
+].map((algorithm) => Object.freeze(algorithm)));
 
 function refuse(session: Session, reason: string): never {
   report(session.options, "ERR_TLS_HANDSHAKE", reason);
@@ -75,6 +126,8 @@ const serverKeyExchange: Handler = {
     if (!signatureLength)
       refuse(session, "ServerKeyExchange is not signed: the server did not prove it holds the certificate's key");
     const signature = new Uint8Array(s.readChunk(signatureLength));
+    if (!onCurve(curve, new Uint8Array(point)))
+      refuse(session, "ServerKeyExchange: the server's ECDHE key is not a point on the curve");
     if (!hash)
       refuse(session, "ServerKeyExchange signed without SHA-256, SHA-384 or SHA-512");
     const leaf = session.peerCert;
@@ -121,8 +174,13 @@ interface ServerSession {
 const RENEGOTIATION_INFO = 0xff01;
 const SERVER_HELLO = 2;
 
-const clientHello: Handler = {
+const clientHello: Handler & { packetize(this: Handler, session: Session): unknown } = {
   ...sdk.clientHello,
+  packetize(session) {
+    // the SDK merges its defaults under session.options; ours go between, so the caller's still win
+    session.options = { tls_elliptic_curves: GROUPS, tls_signature_algorithms: SIGNATURE_ALGORITHMS, ...(session.options as object) } as Session["options"];
+    return sdk.clientHello.packetize.call(this, session);
+  },
   unpacketize(session, s) {
     const server = session as unknown as ServerSession;
     server.handshakeMessages ??= { getChunk: () => new ArrayBuffer(0) };
@@ -210,5 +268,5 @@ const serverHello: Handler & { packetize(this: Handler, session: Session): unkno
 };
 
 /** The SDK's handshake protocol object, with our handlers; `netkit` tells ssl/cert we are built in. */
-const handshake = Object.freeze({ ...sdk, serverKeyExchange, serverHello, certificateRequest, clientHello, netkit: true });
+const handshake = Object.freeze({ ...sdk, unpacketize, serverKeyExchange, serverHello, certificateRequest, clientHello, netkit: true });
 export default handshake;

@@ -1,5 +1,6 @@
 // The TLS 1.3 client (tls/tls13) on real XS: handshakes with Node TLS 1.3-only servers the runner
-// (tests/tls13-sim/run.ts) started, one scenario after another, and the SDK's TLS 1.2 SecureSocket for
+// (tests/tls13-sim/run.ts) started, one scenario after another; and the SDK's TLS 1.2 SecureSocket with our
+// ssl/handshake (a P-384 leaf, ECDHE on P-384, a Certificate over one record, the reassembly limit), and for
 // comparison. One trace line per scenario: "TLS13 <name> ok|fail key=value…", then "TLS13 DONE".
 // Times are wall-clock ms on loopback (the server's share is small); heaps are XS's as sampled at each
 // socket callback (peak, garbage included) and after a collection once the handshake is over (live). The
@@ -101,7 +102,10 @@ function tls13(name: string, port: number, options: Tls13Options = {}): Promise<
 
 function sdk12(name: string, port: number): Promise<Result> {
   const report: TlsReport = {};
-  return run(name, port, (sock) => new SecureSocket({ sock, host: "localhost", secure: { certificates: [root], verify: true, cache: false, protocolVersion: 0x303, report } }) as unknown as StreamSocket, report, () => "tls=1.2");
+  return run(name, port, (sock) => new SecureSocket({ sock, host: "localhost", secure: { certificates: [root], verify: true, cache: false, protocolVersion: 0x303, report } }) as unknown as StreamSocket, report, (socket) => {
+    const group = (socket as unknown as { ssl?: { dhparams?: { named_curve?: number } } }).ssl?.dhparams?.named_curve;
+    return `tls=1.2 group=${group === 24 ? "secp384r1" : group === 23 ? "secp256r1" : String(group)}`;
+  });
 }
 
 function line(name: string, result: Result): void {
@@ -129,6 +133,13 @@ async function main(): Promise<void> {
   }
   const refused = await tls13("untrusted", ports.untrusted);
   trace(`TLS13 untrusted ${!refused.ok && refused.detail.includes("ERR_TLS_UNTRUSTED") ? "ok" : "fail"} ${refused.detail}\n`);
+  // TLS 1.2 through the SDK's SecureSocket, with our ssl/handshake: P-384, and a Certificate over one record
+  for (const name of ["sdk12-p384", "sdk12-p384group", "sdk12-bigchain", "sdk12-bigchain512"]) {
+    if (!skip.includes(name))
+      line(name, await sdk12(name, ports[name]));
+  }
+  const tooLarge = await sdk12("sdk12-toolarge", ports["sdk12-toolarge"]);
+  trace(`TLS13 sdk12-toolarge ${!tooLarge.ok && tooLarge.detail.includes("ERR_TLS_HANDSHAKE") && tooLarge.detail.includes("exceeds the limit") ? "ok" : "fail"} ${tooLarge.detail}\n`);
   await phase("idle-1s", () => idle(1000)); // what mcsim spends doing nothing, to read the others against
   const tickets = new TicketStore();
   let total13 = 0, resumed = 0;

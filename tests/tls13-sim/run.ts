@@ -1,16 +1,16 @@
 // Runs the TLS 1.3 client on the SDK's simulator (tests/tls13-sim/main.ts): starts Node TLS 1.3-only servers
 // (RSA, P-256, P-384 leaves; AES-256 only; P-384 group only, forcing a HelloRetryRequest; a chain over 16 KB
-// in 512-byte records; an untrusted leaf) and a TLS 1.2 server for the SDK's SecureSocket, builds the app
+// in 512-byte records; an untrusted leaf) and TLS 1.2 servers for the SDK's SecureSocket (P-256; a P-384 leaf;
+// ECDHE on P-384 only; the chain over 16 KB, in 16 KB and in 512-byte records; one over the 32 KB
+// reassembly limit), builds the app
 // with their ports as config, runs it in mcsim (tools/simulator.ts) and prints its TLS13 lines.
 // `node build/node/tests/tls13-sim/run.js` with MODDABLE set; exits 1 unless every scenario passed.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import tls from "node:tls";
-import type { AddressInfo } from "node:net";
 import { projectRoot } from "../../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable } from "../../tools/simulator.js";
 import { createTestPki, issue } from "../../tools/pki.js";
-import { startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
+import { startTls12Server, startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
 
 /** The pid of the mcsim running `app` (its command line names the build's mc.so; xsbug-log's names mcsim too). */
 function findMcsim(app: string): number | undefined {
@@ -50,6 +50,9 @@ const p256 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, ke
 const p384 = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", curve: "P-384", dnsNames: ["localhost"] });
 const bigNames = ["localhost", ...Array.from({ length: 700 }, (_, i) => `name-${String(i).padStart(4, "0")}.padding.netkit.test`)];
 const big = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", dnsNames: bigNames });
+// a Certificate message over the SDK path's 32 KB reassembly limit (secure.maxHandshakeMessage)
+const hugeNames = ["localhost", ...Array.from({ length: 1300 }, (_, i) => `name-${String(i).padStart(4, "0")}.padding.netkit.test`)];
+const huge = await issue({ subject: "CN=localhost", issuer: pki.intermediate, key: "ec", dnsNames: hugeNames });
 const chain = (leaf: { pem: string }) => leaf.pem + pki.intermediate.pem;
 
 const servers: Tls13Server[] = [];
@@ -58,21 +61,12 @@ const start = async (options: Parameters<typeof startTls13Server>[0]) => {
   servers.push(server);
   return server.port;
 };
-const tls12 = tls.createServer({ cert: chain(p256), key: p256.keyPem, minVersion: "TLSv1.2", maxVersion: "TLSv1.2" }, (socket) => {
-  socket.setEncoding("utf8");
-  let pending = "";
-  socket.on("data", (text: string) => {
-    pending += text;
-    for (let at = pending.indexOf("\n"); at >= 0; at = pending.indexOf("\n")) {
-      socket.write(`echo: ${pending.slice(0, at)}\n`);
-      pending = pending.slice(at + 1);
-    }
-  });
-  socket.on("error", () => socket.destroy());
-});
-tls12.on("tlsClientError", () => {});
-await new Promise<void>((resolve) => tls12.listen(0, "127.0.0.1", resolve));
-
+const servers12: { close(): Promise<void> }[] = [];
+const start12 = async (options: Parameters<typeof startTls12Server>[0]) => {
+  const server = await startTls12Server(options);
+  servers12.push(server);
+  return server.port;
+};
 const ports = {
   rsa: await start({ chain: chain(pki.leaf), keyPem: pki.leaf.keyPem }),
   p256: await start({ chain: chain(p256), keyPem: p256.keyPem }),
@@ -81,7 +75,12 @@ const ports = {
   hrr: await start({ chain: chain(p256), keyPem: p256.keyPem, ecdhCurve: "P-384" }),
   bigchain: await start({ chain: chain(big), keyPem: big.keyPem, maxSendFragment: 512 }),
   untrusted: await start({ chain: pki.strangerLeaf.pem, keyPem: pki.strangerLeaf.keyPem }),
-  tls12: (tls12.address() as AddressInfo).port,
+  tls12: await start12({ chain: chain(p256), keyPem: p256.keyPem }),
+  "sdk12-p384": await start12({ chain: chain(p384), keyPem: p384.keyPem }),
+  "sdk12-p384group": await start12({ chain: chain(p256), keyPem: p256.keyPem, ecdhCurve: "secp384r1" }),
+  "sdk12-bigchain": await start12({ chain: chain(big), keyPem: big.keyPem }),
+  "sdk12-bigchain512": await start12({ chain: chain(big), keyPem: big.keyPem, maxSendFragment: 512 }),
+  "sdk12-toolarge": await start12({ chain: chain(huge), keyPem: huge.keyPem }),
 };
 
 let exitCode = 1;
@@ -137,7 +136,8 @@ clearTimeout(deadline);
 built.dispose();
 for (const server of servers)
   await server.close();
-tls12.close();
+for (const server of servers12)
+  await server.close();
 console.log(`${passed} passed, ${failed} failed`);
 exitCode = failed === 0 && passed > 0 ? 0 : 1;
 process.exit(exitCode);

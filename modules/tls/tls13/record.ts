@@ -140,12 +140,12 @@ export class RecordReader {
 export class HandshakeReassembler {
   #framer: Framer;
 
-  /** `limit`: the largest handshake message accepted (a Certificate is the largest). */
-  constructor(limit: number) {
+  /** `limit`: the largest handshake message accepted (a Certificate is the largest); `setting`: its name, for the reason. */
+  constructor(limit: number, setting = "tls13.maxHandshakeMessage") {
     this.#framer = new Framer(4, (header) => {
       const length = (header[1] << 16) | (header[2] << 8) | header[3];
       if (length + 4 > limit)
-        throw new ProtocolError(Alert.handshakeFailure, `a handshake message of ${length} bytes exceeds the limit of ${limit} (tls13.maxHandshakeMessage)`);
+        throw new ProtocolError(Alert.handshakeFailure, `a handshake message of ${length} bytes exceeds the limit of ${limit} (${setting})`);
       return length;
     });
   }
