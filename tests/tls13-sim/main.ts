@@ -152,12 +152,29 @@ async function viaClient(name: string, port: number, count: number, expected: st
   trace(`TLS13 ${name} ${ok ? "ok" : "fail"} ms=${Date.now() - start} requests=${count} resumed=${got.resumed} connections=${got.connections} last=${JSON.stringify(bodies[bodies.length - 1])}\n`);
 }
 
+/** A fallback to 1.2 whose ServerHello carries the TLS 1.3 downgrade sentinel (tests/support/downgrader): refused by our ssl/handshake. */
+async function downgraded(port: number): Promise<void> {
+  const client = new HttpClient();
+  let outcome = "succeeded";
+  try {
+    await client.request(`https://localhost:${port}/`, { tls: { ca: root, maxVersion: "TLSv1.3" } });
+  }
+  catch (error) {
+    outcome = `${String((error as { code?: string }).code)} ${String((error as Error).message)}`;
+  }
+  client.close();
+  const ok = outcome.startsWith("ERR_TLS_HANDSHAKE") && outcome.includes("downgrade sentinel");
+  trace(`TLS13 http-downgrade ${ok ? "ok" : "fail"} ${outcome}\n`);
+}
+
 async function main(): Promise<void> {
   if (!skip.includes("http13"))
     await viaClient("http13", ports.http13, 3, "over TLSv1.3", { resumed: 2, connections: 3 }); // 1 full + 2 resumed
 
   if (!skip.includes("http12"))
     await viaClient("http12-fallback", ports.http12, 2, "over TLSv1.2", { resumed: 0, connections: 3 }); // 1.3 attempt + 1.2, then 1.2 at once
+  if (!skip.includes("http-downgrade"))
+    await downgraded(ports["http-downgrade"]);
   for (const name of ["rsa", "p256", "p384", "aes256", "hrr", "bigchain"]) {
     if (!skip.includes(name))
       line(name, await tls13(name, ports[name]));

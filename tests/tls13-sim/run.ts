@@ -13,6 +13,7 @@ import { projectRoot } from "../../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable } from "../../tools/simulator.js";
 import { createTestPki, issue } from "../../tools/pki.js";
 import { startTls12Server, startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
+import { startDowngrader } from "../support/downgrader.js";
 
 /** The pid of the mcsim running `app` (its command line names the build's mc.so; xsbug-log's names mcsim too). */
 function findMcsim(app: string): number | undefined {
@@ -85,6 +86,11 @@ const startHttps = async (version: "TLSv1.2" | "TLSv1.3", leaf: { pem: string; k
 const ports = {
   "http13": await startHttps("TLSv1.3", p384),
   "http12": await startHttps("TLSv1.2", p256),
+  "http-downgrade": await (async () => {
+    const attacker = await startDowngrader();
+    servers12.push(attacker);
+    return attacker.port;
+  })(),
   rsa: await start({ chain: chain(pki.leaf), keyPem: pki.leaf.keyPem }),
   p256: await start({ chain: chain(p256), keyPem: p256.keyPem }),
   p384: await start({ chain: chain(p384), keyPem: p384.keyPem }),
