@@ -45,6 +45,10 @@ interface Job {
   count: number;
   /** validate: the fixture resource holding the chain */
   chain?: string;
+  /** seq: every request with `Connection: close` (a new connection, a new handshake, each time). */
+  close?: boolean;
+  /** ours: tls.maxVersion "TLSv1.3" (our TLS 1.3 client, http/transport/tls13). */
+  tls13?: boolean;
 }
 
 interface Measure {
@@ -107,8 +111,8 @@ plain.on("connection", (socket: net.Socket) => {
   track(socket);
 });
 /** An HTTPS server on the tests' chain whose connections and handshakes (full or resumed) are counted. */
-function countedHttps(): https.Server {
-  const server = https.createServer({ key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem, keepAliveTimeout: 60_000 }, handler);
+function countedHttps(version?: tls.SecureVersion): https.Server {
+  const server = https.createServer({ key: pki.leaf.keyPem, cert: pki.leaf.pem + pki.intermediate.pem, keepAliveTimeout: 60_000, ...(version ? { minVersion: version, maxVersion: version } : {}) }, handler);
   server.on("connection", (socket: net.Socket) => {
     tcpConnections++;
     track(socket);
@@ -143,6 +147,9 @@ const secureNoCache = countedHttps();
 const httpPort = await listen(plain);
 const httpsPort = await listen(secure);
 const httpsNoCachePort = await listen(secureNoCache);
+// TLS 1.3 only, issuing session tickets as servers do by default (OpenSSL: two after a full handshake)
+const secure13 = countedHttps("TLSv1.3");
+const https13Port = await listen(secure13);
 
 // ---- control: the app asks for its job, says start, then end with its figures ----
 let current: { job: Job; mcsim: () => number | undefined; cpuStart: [number, number]; wallStart: number; done: (result: Measure | Error) => void } | undefined;
@@ -391,6 +398,9 @@ for (const scheme of ["https", "http"] as const)
   for (const size of SIZES)
     for (const client of ["ours", "ours-onbody", "sdk", "raw"] as const)
       jobs.push({ key: `get/${scheme}/${size / KB}K/${client}`, job: { client, workload: "get", secure: scheme === "https", port: scheme === "https" ? httpsPort : httpPort, size, count: 1 } });
+// ten sequential new connections (keep-alive off): TLS 1.3 (1 full + 9 resumed by ticket) against ten full TLS 1.2
+jobs.push({ key: "newconn/tls13/ours", job: { client: "ours", workload: "seq", secure: true, port: https13Port, size: SEQ_SIZE, count: SEQ_COUNT, close: true, tls13: true } });
+jobs.push({ key: "newconn/tls12/ours", job: { client: "ours", workload: "seq", secure: true, port: httpsNoCachePort, size: SEQ_SIZE, count: SEQ_COUNT, close: true } });
 jobs.push({ key: "budget/plain", job: { client: "ours", workload: "budget-plain", secure: false, port: httpPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/https", job: { client: "ours", workload: "budget-https", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
 jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse", secure: true, port: httpsPort, size: BUDGET_SIZE, count: 1 } });
@@ -432,7 +442,7 @@ finally {
   built.dispose();
   for (const socket of sockets)
     socket.destroy();
-  await Promise.all([plain, secure, secureNoCache, control].map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all([plain, secure, secureNoCache, secure13, control].map((server) => new Promise((resolve) => server.close(resolve))));
 }
 
 // ---- figures and ratios ----
@@ -468,6 +478,8 @@ if (!only) {
   }
   target("bytecode: core client / SDK http module", ratio(coreBytes, sdkHttp), 1.0);
 }
+if (collected.has("newconn/tls13/ours") && collected.has("newconn/tls12/ours")) // issue #20
+  target("10 new HTTPS connections: CPU TLS 1.3 (1 full + 9 resumed) / ten full TLS 1.2", ratio(m("newconn/tls13/ours").cpuMs, m("newconn/tls12/ours").cpuMs), 0.4);
 if (["validate/handshake", "validate/normal", "validate/lookalike"].every((key) => collected.has(key))) {
   // a handshake with the look-alike chain costs one normal handshake plus what its validation costs beyond a normal chain's
   const handshake = m("validate/handshake").cpuMs;

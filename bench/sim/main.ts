@@ -27,6 +27,10 @@ interface Job {
   workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate";
   /** validate: the resource holding the chain a server would send (leaf first). */
   chain?: string;
+  /** seq: every request with `Connection: close`. */
+  close?: boolean;
+  /** tls.maxVersion "TLSv1.3". */
+  tls13?: boolean;
   secure: boolean;
   port: number;
   size: number;
@@ -132,7 +136,9 @@ function url(job: Job, size: number): string {
 
 /** Drains a GET with our client; returns the body bytes. */
 async function oursGet(client: HttpClient, job: Job, size: number): Promise<number> {
-  const response = await client.request(url(job, size));
+  const response = await client.request(url(job, size), job.close || job.tls13
+    ? { headers: job.close ? { connection: "close" } : undefined, tls: job.tls13 ? { maxVersion: "TLSv1.3" } : undefined }
+    : undefined);
   sampleLive();
   if (response.status !== 200)
     throw new Error(`status ${response.status}`);

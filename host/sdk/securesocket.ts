@@ -16,6 +16,7 @@ import { counters } from "../runtime.js";
 import { verifyPeer } from "tls/verifier";
 import { report, notTls, ALERT_NAMES } from "tls/report";
 import { HandshakeReader } from "../tls-records.js";
+import { downgradeSentinel } from "tls/tls13/messages";
 import type { VerifyOptions } from "tls/verifier";
 
 type Der = ArrayBuffer | ArrayBufferView;
@@ -27,6 +28,8 @@ interface SecureOptions extends VerifyOptions {
   clientKey?: Der;
   clientCertificates?: Der[];
   tls_max_fragment_length?: number;
+  /** After a failed TLS 1.3 attempt (http/transport/tls13): a ServerHello random with the downgrade sentinel is refused, as our ssl/handshake does on the device. */
+  tls13Fallback?: boolean;
   trace?: boolean;
   serverCertificates?: Der[];
   serverKey?: Der;
@@ -91,7 +94,13 @@ class CertificateTap {
   chain: Buffer[] = [];
   /** The first bytes the server sent (up to a record header), to tell a server that is not speaking TLS. */
   first = Buffer.alloc(0);
+  /** Set by the owner: called with the ServerHello's random. */
+  onServerHello: ((random: Buffer) => void) | undefined;
+  /** The handshake was ended by the tap's owner: nothing more goes to Node's TLS. */
+  refused = false;
   readonly #reader = new HandshakeReader((type, body) => {
+    if (type === 2)
+      this.onServerHello?.(body.subarray(2, 34));
     if (type !== 11)
       return;
     const list = body.subarray(3); // certificate_list<0..2^24-1>
@@ -132,7 +141,8 @@ function tapped(raw: net.Socket, tap: CertificateTap): Duplex {
   });
   raw.on("data", (data: Buffer) => {
     tap.push(data);
-    duplex.push(data);
+    if (!tap.refused)
+      duplex.push(data);
   });
   raw.on("end", () => duplex.push(null));
   raw.on("error", (error) => duplex.destroy(error));
@@ -179,7 +189,7 @@ export default class SecureSocket {
     return !this.#done;
   });
 
-  #verifyOptions: VerifyOptions;
+  #verifyOptions: SecureOptions;
   #cache: boolean;
 
   constructor(dictionary: SecureDictionary) {
@@ -208,6 +218,15 @@ export default class SecureSocket {
     const cache = this.#cache && name !== "";
     const stream = tls.connect({ ...options, socket: tapped(raw, tap), session: cache ? sessions.get(name) : undefined });
     this.#stream = stream;
+    if (this.#verifyOptions.tls13Fallback) {
+      tap.onServerHello = (random) => {
+        if (!downgradeSentinel(random))
+          return;
+        tap.refused = true;
+        report(this.#verifyOptions, "ERR_TLS_HANDSHAKE", "the server's TLS 1.2 random carries the TLS 1.3 downgrade sentinel: a downgrade attack (the TLS 1.3 attempt was made to fail), or a broken server");
+        queueMicrotask(() => this.#end(-2));
+      };
+    }
     counters.sockets++;
     if (cache)
       stream.on("session", (session: Buffer) => sessions.set(name, session));

@@ -9,6 +9,8 @@ export interface HttpStats {
   reused: number;
   /** TLS handshakes that completed. */
   handshakes: number;
+  /** Of those, TLS 1.3 handshakes that resumed a session with a ticket (tls.maxVersion "TLSv1.3"). */
+  resumed: number;
   /** TLS handshakes refused (by our certificate checks or the SDK's TLS). */
   handshakeFailures: number;
   /** Bytes received and sent by this client (after TLS decryption, before encryption). */
@@ -21,6 +23,7 @@ export const httpStats: HttpStats = {
   open: 0,
   reused: 0,
   handshakes: 0,
+  resumed: 0,
   handshakeFailures: 0,
   bytesRead: 0,
   bytesWritten: 0,

@@ -38,6 +38,7 @@ import { parseCertificate } from "tls/der";
 import { TlsError } from "tls/error";
 import { HandshakeReassembler } from "tls/tls13/record";
 import { onCurve } from "tls/tls13/key-share";
+import { downgradeSentinel } from "tls/tls13/messages";
 
 interface Stream {
   readChar(): number;
@@ -47,7 +48,7 @@ interface Stream {
 }
 interface Session {
   chosenCipher: { keyExchangeAlgorithm: number };
-  options: { tls_elliptic_curves: readonly number[]; report?: TlsReport; maxHandshakeMessage?: number };
+  options: { tls_elliptic_curves: readonly number[]; report?: TlsReport; maxHandshakeMessage?: number; tls13Fallback?: boolean };
   clientRandom: ArrayBuffer;
   serverRandom: ArrayBuffer;
   peerCert?: ArrayBuffer;
@@ -236,6 +237,11 @@ const serverHello: Handler & { packetize(this: Handler, session: Session): unkno
     const result = sdk.serverHello.unpacketize.call(this, session, s);
     if (session.alert)
       refuse(session, "the server's TLS version is below the minimum asked for (protocol_version)");
+    // After a TLS 1.3 attempt failed as if the server spoke only 1.2 (http/transport/tls13): a server that
+    // speaks 1.3 ends its 1.2 random with the downgrade sentinel (RFC 8446 4.1.3), so an attacker who forced
+    // that failure is caught here.
+    if (session.options.tls13Fallback && downgradeSentinel(new Uint8Array(session.serverRandom)))
+      refuse(session, "the server's TLS 1.2 random carries the TLS 1.3 downgrade sentinel: a downgrade attack (the TLS 1.3 attempt was made to fail), or a broken server");
     return result;
   },
   packetize(session) {

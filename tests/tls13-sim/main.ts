@@ -16,6 +16,8 @@ import Tls13Socket from "tls/tls13/client";
 import type { Tls13Options } from "tls/tls13/client";
 import { TicketStore } from "tls/tls13/tickets";
 import type { TlsReport } from "tls/report";
+import { HttpClient } from "http/client";
+import { httpStats } from "http/stats";
 
 const host = String(config.tls13Host);
 const root = Uint8Array.fromBase64(String(config.tls13Root));
@@ -126,7 +128,53 @@ async function phase(name: string, work: () => Promise<void>): Promise<void> {
   await idle(300);
 }
 
+/**
+ * `count` requests through the HTTP client (tls.maxVersion "TLSv1.3"), keep-alive off: each answer names the
+ * protocol the server spoke; the detail gives the handshakes resumed (http/stats) and the TCP connections.
+ */
+async function viaClient(name: string, port: number, count: number, expected: string, want: { resumed: number; connections: number }): Promise<void> {
+  const client = new HttpClient();
+  const resumed = httpStats.resumed, connections = httpStats.connections;
+  const start = Date.now();
+  const bodies: string[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const response = await client.request(`https://localhost:${port}/`, { tls: { ca: root, maxVersion: "TLSv1.3" }, headers: { connection: "close" } });
+      bodies.push(await response.text());
+    }
+  }
+  catch (error) {
+    bodies.push(String((error as { code?: string }).code ?? error) + " " + String((error as Error).message));
+  }
+  client.close();
+  const got = { resumed: httpStats.resumed - resumed, connections: httpStats.connections - connections };
+  const ok = bodies.length === count && bodies.every((body) => body === expected) && got.resumed === want.resumed && got.connections === want.connections;
+  trace(`TLS13 ${name} ${ok ? "ok" : "fail"} ms=${Date.now() - start} requests=${count} resumed=${got.resumed} connections=${got.connections} last=${JSON.stringify(bodies[bodies.length - 1])}\n`);
+}
+
+/** A fallback to 1.2 whose ServerHello carries the TLS 1.3 downgrade sentinel (tests/support/downgrader): refused by our ssl/handshake. */
+async function downgraded(port: number): Promise<void> {
+  const client = new HttpClient();
+  let outcome = "succeeded";
+  try {
+    await client.request(`https://localhost:${port}/`, { tls: { ca: root, maxVersion: "TLSv1.3" } });
+  }
+  catch (error) {
+    outcome = `${String((error as { code?: string }).code)} ${String((error as Error).message)}`;
+  }
+  client.close();
+  const ok = outcome.startsWith("ERR_TLS_HANDSHAKE") && outcome.includes("downgrade sentinel");
+  trace(`TLS13 http-downgrade ${ok ? "ok" : "fail"} ${outcome}\n`);
+}
+
 async function main(): Promise<void> {
+  if (!skip.includes("http13"))
+    await viaClient("http13", ports.http13, 3, "over TLSv1.3", { resumed: 2, connections: 3 }); // 1 full + 2 resumed
+
+  if (!skip.includes("http12"))
+    await viaClient("http12-fallback", ports.http12, 2, "over TLSv1.2", { resumed: 0, connections: 3 }); // 1.3 attempt + 1.2, then 1.2 at once
+  if (!skip.includes("http-downgrade"))
+    await downgraded(ports["http-downgrade"]);
   for (const name of ["rsa", "p256", "p384", "aes256", "hrr", "bigchain"]) {
     if (!skip.includes(name))
       line(name, await tls13(name, ports[name]));

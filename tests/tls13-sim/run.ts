@@ -6,11 +6,14 @@
 // with their ports as config, runs it in mcsim (tools/simulator.ts) and prints its TLS13 lines.
 // `node build/node/tests/tls13-sim/run.js` with MODDABLE set; exits 1 unless every scenario passed.
 import { readdirSync, readFileSync } from "node:fs";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { projectRoot } from "../../host/paths.js";
 import { buildForSimulator, runInSimulator, simulatorUnavailable } from "../../tools/simulator.js";
 import { createTestPki, issue } from "../../tools/pki.js";
 import { startTls12Server, startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
+import { startDowngrader } from "../support/downgrader.js";
 
 /** The pid of the mcsim running `app` (its command line names the build's mc.so; xsbug-log's names mcsim too). */
 function findMcsim(app: string): number | undefined {
@@ -67,7 +70,27 @@ const start12 = async (options: Parameters<typeof startTls12Server>[0]) => {
   servers12.push(server);
   return server.port;
 };
+/** An HTTPS server of one TLS version for the HTTP client's scenarios: it answers with the protocol it spoke. */
+const startHttps = async (version: "TLSv1.2" | "TLSv1.3", leaf: { pem: string; keyPem: string }) => {
+  const server = https.createServer({ cert: chain(leaf), key: leaf.keyPem, minVersion: version, maxVersion: version }, (request, response) => {
+    response.end(`over ${(request.socket as import("node:tls").TLSSocket).getProtocol()}`);
+  });
+  server.on("tlsClientError", () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  servers12.push({ close: () => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }) });
+  return (server.address() as AddressInfo).port;
+};
 const ports = {
+  "http13": await startHttps("TLSv1.3", p384),
+  "http12": await startHttps("TLSv1.2", p256),
+  "http-downgrade": await (async () => {
+    const attacker = await startDowngrader();
+    servers12.push(attacker);
+    return attacker.port;
+  })(),
   rsa: await start({ chain: chain(pki.leaf), keyPem: pki.leaf.keyPem }),
   p256: await start({ chain: chain(p256), keyPem: p256.keyPem }),
   p384: await start({ chain: chain(p384), keyPem: p384.keyPem }),

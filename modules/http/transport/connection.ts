@@ -15,6 +15,7 @@ import { notTls } from "tls/report";
 import { ipBytes } from "tls/names";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "http/stats";
+import type { TlsPlan } from "http/transport/tls13";
 
 export interface Origin {
   secure: boolean;
@@ -62,13 +63,15 @@ interface PendingConnect {
   tcpReceived?: boolean;
   /** The first bytes the server sent during the handshake (up to 5: a record header), to tell a server that is not speaking TLS. */
   first?: Uint8Array;
+  /** TLS 1.3 (tls.maxVersion): its fallback to 1.2 (http/transport/tls13). */
+  plan?: TlsPlan;
 }
 
 /**
  * `sock` wrapped in a SecureSocket, its TCP messages and the first bytes the TLS layer reads from it seen by
  * `connection` until the handshake is over.
  */
-function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, connection: Connection): StreamSocket {
+function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, connection: Connection, make: TlsPlan["make"] = SecureSocket as never): StreamSocket {
   const read = sock.read;
   // defined, not assigned: an assignment would fail on the frozen prototype of a preloaded Socket
   Object.defineProperty(sock, "read", {
@@ -83,7 +86,7 @@ function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, con
       return result;
     },
   });
-  const socket = new SecureSocket({ sock, host, secure }) as unknown as StreamSocket;
+  const socket = new make!({ sock, host, secure });
   const inner = sock.callback; // SecureSocket's own handler
   sock.callback = (message: number, value?: number) => {
     if (connection.connecting)
@@ -135,8 +138,10 @@ export class Connection {
       }
       if (abandoned)
         throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
+      // TLS 1.3 (tls.maxVersion): its module only then
+      const plan = (tls as { tls13?: number } | undefined)?.tls13 ? (await import("http/transport/tls13")).plan(origin, tls!) : undefined;
       phase("connect");
-      return new Promise<Connection>((done, fail) => connection.connect(address, tls, phase, done, fail));
+      return new Promise<Connection>((done, fail) => connection.connect(address, plan?.secure ?? tls, phase, done, fail, plan));
     })();
     return {
       ready,
@@ -147,18 +152,18 @@ export class Connection {
     };
   }
 
-  private connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void): void {
+  private connect(address: string, tls: SecureOptions | undefined, phase: (name: "tls") => void, done: (c: Connection) => void, fail: (e: HttpError) => void, plan?: TlsPlan): void {
     const report: TlsReport = {}; // why our TLS checks refused the server, if they did
     // What only the connect needs; dropped once it settles, so that a pooled connection's callbacks keep
     // nothing of the request that opened it (`phase` is that request's).
-    this.pending = { address, secure: !!tls, report, phase, done, fail };
+    this.pending = { address, secure: !!tls, report, phase, done, fail, plan };
     const sock = new Socket({ host: address, port: this.origin.port }) as unknown as StreamSocket;
     httpStats.connections++;
     httpStats.open++;
     this.counted = true;
     // The callbacks are made outside this method: a closure made here would keep its variables (`phase`,
     // `done`, `fail`: the opening request's) for as long as the socket lives, through the pool.
-    const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this) : sock;
+    const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this, plan?.make) : sock;
     this.socket = socket;
     this.out = new OutgoingQueue(socket, httpStats);
     socket.callback = this.onMessage.bind(this);
@@ -198,8 +203,11 @@ export class Connection {
       if (message === SocketMessage.connect) {
         this.connected = true;
         this.pending = undefined;
-        if (pending?.secure)
+        if (pending?.secure) {
           httpStats.handshakes++;
+          if ((this.socket as { resumed?: boolean }).resumed)
+            httpStats.resumed++;
+        }
         pending?.done(this);
       }
       else if (message === SocketMessage.readable)
@@ -209,7 +217,16 @@ export class Connection {
       else if (message === SocketMessage.disconnect || message === SocketMessage.error) {
         if (pending) {
           this.pending = undefined;
-          const { report, secure } = pending;
+          const { report, secure, plan } = pending;
+          if (plan?.fallback && (this.socket as { olderServer?: boolean }).olderServer) {
+            // the server speaks TLS 1.2 only: again, over a new TCP connection, with the SDK's 1.2
+            this.out!.close();
+            httpStats.open--;
+            const next = plan.fallback();
+            this.connect(pending.address, next.secure, pending.phase, pending.done, pending.fail, next);
+            return;
+          }
+          plan?.failed?.();
           // lin reports a refused connect as connected; SecureSocket's first write (the ClientHello)
           // then fails, giving an error before the peer sent a byte.
           const refused = !report.code && (!secure || !pending.tcpConnected || (message === SocketMessage.error && !pending.tcpReceived));

@@ -20,7 +20,12 @@ export interface TlsOptions {
   /** SNI and the name checked. Default: the URL's host (an IP address is checked against iPAddress). */
   serverName?: string;
   /** Oldest protocol accepted. Default "TLSv1.2". Below it, the SDK offers TLS 1.2 and accepts down to 1.0. */
-  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2";
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+  /**
+   * Newest protocol offered. Default "TLSv1.2" for now (the SDK's TLS 1.2 alone); "TLSv1.3" uses our TLS 1.3
+   * client (tls/tls13), and with a minVersion below it falls back to 1.2 for a server that speaks only 1.2.
+   */
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
   /**
    * RFC 6066 max_fragment_length: 512, 1024, 2048 or 4096 (the server may ignore it). The SDK cannot read a
    * handshake message split over records: below the size of the server's certificate chain it fails.
@@ -35,7 +40,7 @@ export interface TlsOptions {
   pins?: string[];
 }
 
-const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303 } as const;
+const VERSIONS = { TLSv1: 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303, "TLSv1.3": 0x304 } as const;
 
 // Created on first use: a Map or Set made while the module is preloaded would be immutable in flash.
 let decoded: Map<string, ArrayBuffer[]> | undefined; // resource name or PEM text → DER, decoded once
@@ -127,8 +132,12 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   const verify = options.verify !== false;
   const secure: SecureOptions & Record<string, unknown> = {};
   const minVersion = VERSIONS[options.minVersion ?? "TLSv1.2"];
-  if (minVersion === undefined)
-    throw new Error("tls.minVersion must be TLSv1, TLSv1.1 or TLSv1.2");
+  const maxVersion = VERSIONS[options.maxVersion ?? "TLSv1.2"];
+  if (!(maxVersion >= 0x303 && minVersion <= maxVersion)) // undefined (an unknown name) fails both
+    throw new Error("tls.minVersion must be TLSv1 to TLSv1.3, tls.maxVersion TLSv1.2 or TLSv1.3, and min ≤ max");
+  // Read by http/transport/connection: 2, TLS 1.3 only (tls/tls13); 1, 1.3 first, then 1.2 for a server that speaks only that.
+  if (maxVersion === 0x304)
+    secure.tls13 = minVersion === 0x304 ? 2 : 1;
   // The SDK offers protocolVersion and accepts nothing older; without it, it offers TLS 1.2 and accepts 1.0.
   if (minVersion === 0x303)
     secure.protocolVersion = 0x303;
@@ -152,6 +161,8 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   if (options.clientCertificate || options.clientKey) {
     if (!options.clientCertificate || !options.clientKey)
       throw new Error("tls.clientCertificate and tls.clientKey go together");
+    if (maxVersion === 0x304)
+      throw new Error("tls.clientCertificate needs maxVersion TLSv1.2: the TLS 1.3 client sends none yet");
     secure.clientCertificates = certificates(options.clientCertificate);
     secure.clientKey = privateKey(options.clientKey);
   }
@@ -162,7 +173,7 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   const plain = verify && options.ca === undefined && !options.pins?.length && !options.clientCertificate;
   if (!plain)
     secure.cache = false;
-  const key = `|v=${verify}|ca=${identity(options.ca)}|sn=${options.serverName ?? ""}|min=${minVersion}` +
+  const key = `|v=${verify}|ca=${identity(options.ca)}|sn=${options.serverName ?? ""}|min=${minVersion}|max=${maxVersion}` +
     `|mfl=${options.maxFragmentLength ?? ""}|alpn=${identity(options.alpn)}|cc=${identity(options.clientCertificate)}|pins=${identity(options.pins)}`;
   return { secure, key };
 }

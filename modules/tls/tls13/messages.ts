@@ -66,6 +66,14 @@ const HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8
 /** The last 8 bytes of a TLS 1.3 server's random when it negotiates 1.2 or below: "DOWNGRD" then 1 or 0 (RFC 8446 4.1.3). */
 const DOWNGRADE = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44];
 
+/** Whether a ServerHello's 32-byte random ends with the downgrade sentinel. */
+export function downgradeSentinel(random: Uint8Array): boolean {
+  let downgrade = random.length === 32;
+  for (let i = 0; i < 7; i++)
+    downgrade &&= random[24 + i] === DOWNGRADE[i];
+  return downgrade && (random[31] === 0 || random[31] === 1);
+}
+
 /** A failure the peer is told of with `alert` (and the caller with `code`). */
 export class ProtocolError extends TlsError {
   readonly alert: number;
@@ -315,11 +323,7 @@ export function parseServerHello(body: Uint8Array): ServerHello {
   if (r.u8() !== 0)
     throw new ProtocolError(Alert.illegalParameter, "ServerHello chose a compression method");
   const retry = hex(random) === HRR_RANDOM;
-  let downgrade = true;
-  for (let i = 0; i < 7; i++)
-    downgrade &&= random[24 + i] === DOWNGRADE[i];
-  downgrade &&= random[31] === 0 || random[31] === 1;
-  const hello: ServerHello = { retry, random, sessionId, suite, downgrade };
+  const hello: ServerHello = { retry, random, sessionId, suite, downgrade: downgradeSentinel(random) };
   if (legacyVersion !== 0x0303 || !r.left) {
     // TLS 1.2 and below: no extensions needed; the caller refuses it by its version.
     hello.version = legacyVersion;
