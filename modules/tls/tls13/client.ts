@@ -7,6 +7,8 @@
 // States: connecting → hello (ClientHello sent; a HelloRetryRequest sends a second) → ee → cert (Certificate,
 // or first a CertificateRequest) → cv → finished → open → closed. A resumed handshake (PSK) goes from ee to
 // finished. Every state change follows one message, in `#message`.
+// One piece (about 640 lines): the state machine and the socket it drives; what it can give away is
+// already apart (messages, record, key-schedule, key-share, certificate-verify, tickets).
 import { Socket } from "socket";
 import type { StreamSocket } from "socket";
 import Timer from "timer";
