@@ -21,7 +21,7 @@ import * as x509 from "@peculiar/x509";
 import { createTestPki, issue } from "../tools/pki.js";
 import { outputFile } from "./output.js";
 import { projectRoot } from "../host/paths.js";
-import { buildForSimulator, runInSimulator, simulatorUnavailable, type BuiltApp } from "../tools/simulator.js";
+import { buildForSimulator, findMcsim, runInSimulator, simulatorUnavailable, threadsCpuMs, type BuiltApp } from "../tools/simulator.js";
 
 const RUNS = Number(process.env.BENCH_SIM_RUNS ?? 3);
 const JOB_DEADLINE_MS = Number(process.env.BENCH_JOB_DEADLINE_MS ?? 120_000);
@@ -158,16 +158,7 @@ let current: { job: Job; mcsim: () => number | undefined; cpuStart: [number, num
 function cpuMs(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the 3rd on
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    }
-    catch {
-      // the thread ended
-    }
-  }
-  return [ns / 1e6, (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK];
+  return [threadsCpuMs(pid), (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK];
 }
 
 const control = net.createServer((socket) => {
@@ -220,23 +211,6 @@ const control = net.createServer((socket) => {
   });
 });
 const controlPort = await listen(control);
-
-/** The pid of the mcsim running `app` (its command line names the build's mc.so). */
-function findMcsim(app: string): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry))
-      continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (cmdline[0].endsWith("mcsim") && cmdline.includes(app)) // not xsbug-log, whose arguments name both
-        return Number(entry);
-    }
-    catch {
-      // gone
-    }
-  }
-  return undefined;
-}
 
 async function runJob(built: BuiltApp, job: Job): Promise<Measure> {
   let pid: number | undefined;

@@ -3,7 +3,7 @@
 // machine by name), runs mcsim under an Xvfb of its own with the SDK's xsbug-log collecting `trace`, and
 // ends only what it started, by process group.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../host/paths.js";
@@ -134,4 +134,35 @@ export async function runInSimulator(built: BuiltApp, onLine: (line: string) => 
       endGroup(xvfb);
     },
   };
+}
+
+/** The pid of the mcsim running `app` (its command line names the build's mc.so). */
+export function findMcsim(app: string): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry))
+      continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmdline[0].endsWith("mcsim") && cmdline.includes(app)) // not xsbug-log, whose arguments name both
+        return Number(entry);
+    }
+    catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+/** Run time of every thread of `pid` in ms, from /proc/<pid>/task/<tid>/schedstat (ns resolution). */
+export function threadsCpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    }
+    catch {
+      // the thread ended
+    }
+  }
+  return ns / 1e6;
 }

@@ -5,39 +5,18 @@
 // reassembly limit), builds the app
 // with their ports as config, runs it in mcsim (tools/simulator.ts) and prints its TLS13 lines.
 // `node build/node/tests/tls13-sim/run.js` with MODDABLE set; exits 1 unless every scenario passed.
-import { readdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { projectRoot } from "../../host/paths.js";
-import { buildForSimulator, runInSimulator, simulatorUnavailable } from "../../tools/simulator.js";
+import { buildForSimulator, findMcsim, runInSimulator, simulatorUnavailable, threadsCpuMs } from "../../tools/simulator.js";
 import { createTestPki, issue } from "../../tools/pki.js";
 import { startTls12Server, startTls13Server, type Tls13Server } from "../support/tls13-servers.js";
 import { startDowngrader } from "../support/downgrader.js";
 
-/** The pid of the mcsim running `app` (its command line names the build's mc.so; xsbug-log's names mcsim too). */
-function findMcsim(app: string): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    try {
-      const cmdline = /^\d+$/.test(entry) ? readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0") : [];
-      if (cmdline[0]?.endsWith("mcsim") && cmdline.includes(app))
-        return Number(entry);
-    }
-    catch {
-      // gone
-    }
-  }
-  return undefined;
-}
-
-/** Run time of every thread of `pid`, ms (schedstat: ns resolution); NaN without the process. */
+/** Run time of every thread of `pid`, ms; NaN without the process. */
 function cpuMs(pid: number | undefined): number {
-  if (!pid)
-    return NaN;
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`))
-    ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-  return ns / 1e6;
+  return pid ? threadsCpuMs(pid) : NaN;
 }
 
 const DEADLINE_MS = Number(process.env.TLS13_SIM_DEADLINE_MS ?? 600_000);
