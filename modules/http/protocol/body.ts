@@ -45,7 +45,9 @@ for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
 export class BodyDecoder {
   declare private readonly events: BodyEvents;
   declare private readonly crlf: boolean;
-  declare private readonly trailerBlock: FieldBlock;
+  declare private readonly maxTrailerBytes: number;
+  /** Made when a chunked body reaches its trailers, kept for the next body (a server's connection reads many). */
+  declare private trailerBlock: FieldBlock | undefined;
 
   declare private state: number;
   declare private remaining: number;       // body bytes left (length), or chunk bytes left
@@ -63,7 +65,8 @@ export class BodyDecoder {
     this.trailerFields = this.part = undefined;
     this.events = events;
     this.crlf = requireCRLF;
-    this.trailerBlock = new FieldBlock(maxTrailerBytes, requireCRLF);
+    this.maxTrailerBytes = maxTrailerBytes;
+    this.trailerBlock = undefined;
   }
 
   /** Starts a body: `length` (`contentLength` bytes, at least 1), `chunked` or `close` (`contentLength` -1). */
@@ -78,14 +81,13 @@ export class BodyDecoder {
   reset(): void {
     this.state = State.IDLE;
     this.partLen = 0;
-    this.trailerBlock.reset();
+    this.trailerBlock?.reset();
   }
 
   /** reset(), and lets the line buffers go (after an error). */
   drop(): void {
     this.reset();
-    this.part = undefined;
-    this.trailerBlock.drop();
+    this.part = this.trailerBlock = undefined;
   }
 
   /** True once the body has ended. */
@@ -164,7 +166,7 @@ export class BodyDecoder {
           pos = stop;
           if (size === 0) {
             this.state = State.TRAILERS;
-            this.trailerBlock.reset();
+            (this.trailerBlock ??= new FieldBlock(this.maxTrailerBytes, this.crlf)).reset();
           }
           else {
             this.state = State.CHUNK_DATA;
@@ -188,7 +190,7 @@ export class BodyDecoder {
           this.state = State.CHUNK_SIZE;
           break;
         case State.TRAILERS: {
-          const block = this.trailerBlock;
+          const block = this.trailerBlock!;
           const next = block.scan(bytes, pos);
           if (next < 0)
             return length;

@@ -114,9 +114,12 @@ function shown(src: Uint8Array, start: number, end: number): string {
 
 export class ResponseParser {
   declare private readonly events: ParserEvents;
-  declare private readonly statusLine: StatusLine;
-  declare private readonly head: FieldBlock;
+  /** The head being read: made as its first byte arrives, dropped at its end (a request's parser lives on through the body). */
+  declare private head: FieldBlock | undefined;
+  declare private statusLine: StatusLine | undefined;
   declare private readonly body: BodyDecoder;
+  declare private readonly max: number;
+  declare private readonly crlf: boolean;
 
   declare private state: number;
   declare private error: HttpError | undefined;
@@ -124,13 +127,14 @@ export class ResponseParser {
   declare private started: boolean;
 
   constructor(events: ParserEvents, options?: ParserOptions) {
-    this.statusLine = new StatusLine();
     const max = options?.maxHeaderBytes ?? LIMITS.responseHeaderBytes;
     if (!(Number.isInteger(max) && max > 0))
       throw new HttpError("ERR_INVALID_REQUEST", `maxHeaderBytes must be a positive integer, not ${String(max)}`);
     const crlf = options?.requireCRLF === true;
     this.events = events;
-    this.head = new FieldBlock(max, crlf, this.statusLine);
+    this.max = max;
+    this.crlf = crlf;
+    this.head = this.statusLine = undefined;
     this.body = new BodyDecoder(events, max, crlf);
     this.expect("GET");
   }
@@ -141,7 +145,7 @@ export class ResponseParser {
     this.state = State.HEAD;
     this.error = undefined;
     this.started = false;
-    this.head.reset();
+    this.head?.reset();
     this.body.reset();
   }
 
@@ -182,7 +186,7 @@ export class ResponseParser {
       case State.HEAD:
         if (!this.started)
           reason = "connection closed before any response byte";
-        else if (!this.head.started)
+        else if (!this.head?.started)
           reason = "connection closed in the status line";
         else
           reason = "connection closed in the response head (no blank line after the header fields)";
@@ -213,7 +217,7 @@ export class ResponseParser {
   private fail(error: unknown): void {
     this.state = State.FAILED;
     this.error = error instanceof HttpError ? error : invalid("parser unusable after an earlier error");
-    this.head.drop();
+    this.head = this.statusLine = undefined;
     this.body.drop();
   }
 
@@ -222,21 +226,16 @@ export class ResponseParser {
     let pos = 0;
     while (pos < length) {
       if (this.state === State.HEAD) {
-        const head = this.head;
-        const next = head.scan(bytes, pos);
+        // no local here holds the head's objects: they go at its end, before the body that came with it
+        const next = this.scanHead(bytes, pos);
         if (next < 0)
           return length;
-        if (this.statusLine.status < 200) { // interim response: skipped, the next head follows in `bytes`
-          head.reset();
+        if (this.statusLine!.status < 200) { // interim response: skipped, the next head follows in `bytes`
+          this.head!.reset();
           pos = next;
           continue;
         }
-        const line = this.statusLine;
-        const text = head.decode(bytes, pos, line.reasonEnd);
-        const statusText = line.reasonEnd ? text.slice(line.reasonStart, line.reasonEnd) : "";
-        const headers = head.fields(text);
-        head.reset();
-        if (this.endOfHead(statusText, headers))
+        if (this.endOfHead(bytes, pos))
           return this.done(next, []);
         pos = next;
       }
@@ -255,15 +254,35 @@ export class ResponseParser {
     return length;
   }
 
+  /** Scans the head from bytes[pos] (made as its first byte arrives): see FieldBlock.scan(). */
+  private scanHead(bytes: Uint8Array, pos: number): number {
+    let head = this.head;
+    if (!head) {
+      this.statusLine = new StatusLine();
+      head = this.head = new FieldBlock(this.max, this.crlf, this.statusLine);
+    }
+    return head.scan(bytes, pos);
+  }
+
   private done(pos: number, trailers: [string, string][]): number {
     this.state = State.DONE;
     this.events.onComplete(trailers);
     return pos;
   }
 
-  /** The blank line after the header fields (a final response). Returns true when the response is already complete. */
-  private endOfHead(statusText: string, headers: [string, string][]): boolean {
-    const { version, status } = this.statusLine;
+  /**
+   * The blank line after the header fields (a final response), whose block began at bytes[pos]: reads it and
+   * lets the head's buffers go (a method of its own, so that nothing of the head stays in run()'s frame
+   * while the body that came with it is handed on). Returns true when the response is already complete.
+   */
+  private endOfHead(bytes: Uint8Array, pos: number): boolean {
+    const block = this.head!;
+    const line = this.statusLine!;
+    const { version, status } = line;
+    const text = block.decode(bytes, pos, line.reasonEnd);
+    const statusText = line.reasonEnd ? text.slice(line.reasonStart, line.reasonEnd) : "";
+    const headers = block.fields(text);
+    this.head = this.statusLine = undefined;
     const { lengths, codings, connection } = framingFields(headers);
 
     let bodyKind: BodyKind;
