@@ -9,13 +9,14 @@
 // once; no exception leaves a socket callback.
 import { URL } from "url";
 import { secureOptions, type TlsOptions } from "http/transport/secure-options";
-import { HttpError, type HttpErrorCode } from "http/errors";
+import { HttpError } from "http/errors";
 import { hasHeader } from "http/protocol/request-serializer";
 import { headerList } from "http/protocol/fields";
-import { Connection, type Origin } from "http/transport/connection";
+import Timer from "timer";
+import { Connection, type ConnectionEvents, type Origin } from "http/transport/connection";
 import { DEFAULTS, type ClientOptions, type RequestOptions } from "http/client/options";
 import type { Response } from "http/client/response";
-import { deadline, Exchange, prepareBody, type Pool } from "http/client/exchange";
+import { Exchange, prepareBody, type Pool } from "http/client/exchange";
 import { isFollowedRedirect } from "http/client/redirect";
 
 export { HttpError } from "http/errors";
@@ -24,20 +25,49 @@ export type { HeaderInit } from "http/protocol/fields";
 export type { BodyInit, ClientOptions, RequestOptions, SignalLike, Timeouts, Timings } from "http/client/options";
 export type { Response, ResponseHeaders } from "http/client/response";
 
+/** An idle connection's events: any byte or end closes it (an idle connection must stay silent). One per pool. */
+class IdleEvents implements ConnectionEvents {
+  declare private readonly pool: HttpClient;
+  constructor(pool: HttpClient) {
+    this.pool = pool;
+  }
+  onReceive(_bytes: Uint8Array, connection: Connection): void {
+    this.pool.dropIdle(connection);
+  }
+  onEnd(_error: HttpError | undefined, connection: Connection): void {
+    this.pool.dropIdle(connection);
+  }
+}
+
+/** The pool's timer, which knows its pool (no closure). */
+type SweepTimer = Timer & { pool?: HttpClient };
+
+function onSweep(timer: SweepTimer): void {
+  const pool = timer.pool;
+  timer.pool = undefined;
+  pool?.sweep();
+}
+
 export class HttpClient implements Pool {
-  declare private readonly idle: Map<string, Connection[]>;
+  /** Every idle connection, all origins, oldest first, and when each expires (Date.now() ms). */
+  declare private readonly idle: Connection[];
+  declare private readonly expires: number[];
   declare private readonly count: Map<string, number>;
   declare private readonly waiting: Map<string, (() => void)[]>;
-  declare private readonly idleTimers: Map<Connection, { clear(): void }>;
+  declare private readonly idleEvents: IdleEvents;
+  /** One timer for the pool, due when the oldest idle connection expires. */
+  declare private sweeper: SweepTimer | undefined;
   declare private readonly maxSockets: number;
   declare private readonly idleTimeout: number;
   declare private closed: boolean;
 
   constructor(options: ClientOptions = {}) {
-    this.idle = new Map();
+    this.idle = [];
+    this.expires = [];
     this.count = new Map();
     this.waiting = new Map();
-    this.idleTimers = new Map();
+    this.idleEvents = new IdleEvents(this);
+    this.sweeper = undefined;
     this.closed = false;
     this.maxSockets = options.maxSocketsPerOrigin ?? DEFAULTS.maxSocketsPerOrigin;
     this.idleTimeout = options.idleTimeout ?? DEFAULTS.idleTimeout;
@@ -47,7 +77,7 @@ export class HttpClient implements Pool {
   async request(href: string, options: RequestOptions = {}): Promise<Response> {
     if (this.closed)
       throw new HttpError("ERR_INVALID_REQUEST", "the client is closed");
-    let url = parseURL(href);
+    let url: URL | undefined = parseURL(href); // not kept while the request waits: the exchange has it
     let method = options.method ?? "GET";
     let headers = headerList(options.headers);
     let body = prepareBody(options.body);
@@ -58,33 +88,28 @@ export class HttpClient implements Pool {
     if (signal?.aborted)
       throw new HttpError("ERR_ABORTED", "aborted by its signal", { host: url.hostname, phase: "request" });
     const totalMs = options.timeouts?.total ?? DEFAULTS.total;
-    let cleanup: (() => void) | undefined; // made only when a signal or a total deadline needs it
-    if (signal || totalMs > 0) {
-      const stop = (code: HttpErrorCode, message: string) =>
-        current?.fail(new HttpError(code, message, { host: url.hostname }));
-      const onAbort = () => stop("ERR_ABORTED", "aborted by its signal");
-      signal?.addEventListener("abort", onAbort);
-      const total = deadline(totalMs, () => stop("ERR_TIMEOUT", `request not done within ${totalMs} ms`));
-      cleanup = () => {
-        total.clear();
-        signal?.removeEventListener?.("abort", onAbort);
-      };
+    const totalAt = totalMs > 0 ? Date.now() + totalMs : 0; // each hop's exchange keeps to it, body included
+    let cleanup: (() => void) | undefined; // made only when a signal needs it
+    if (signal) {
+      const onAbort = () => current?.fail(new HttpError("ERR_ABORTED", "aborted by its signal", { host: current.host }));
+      signal.addEventListener("abort", onAbort);
+      cleanup = () => signal.removeEventListener?.("abort", onAbort);
     }
     try {
       for (let redirects = 0; ; redirects++) {
-        current = new Exchange(this, url, method, headers, body, options);
-        current.start();
-        const response = await current.promise;
+        current = new Exchange(this, url!, method, headers, body, options, totalAt);
+        url = undefined;
+        const response = await current.run();
         if (!isFollowedRedirect(response, options)) {
           response.redirected = redirects > 0;
           if (cleanup)
-            current.whenFinished(cleanup); // the total deadline and the signal guard the body too
+            current.whenFinished(cleanup); // the signal guards the body too
           return response;
         }
         await response.discard();
         // Rarely needed, so not loaded by every request: imported on the first one (preloaded on a device).
         const { nextHop } = await import("http/client/next-hop");
-        ({ url, method, headers, body } = nextHop(response.status, response.headers.get("location")!, { url, method, headers, body }, options, redirects));
+        ({ url, method, headers, body } = nextHop(response.status, response.headers.get("location")!, { url: new URL(response.url), method, headers, body }, options, redirects));
       }
     }
     catch (error) {
@@ -147,33 +172,62 @@ export class HttpClient implements Pool {
       this.forget(key);
       return;
     }
-    const list = this.idle.get(key) ?? [];
-    list.push(connection);
-    this.idle.set(key, list);
-    const drop = () => {
-      this.removeIdle(connection);
-      connection.close();
-      this.forget(key);
-    };
-    connection.events = { onData: drop, onEnd: drop }; // an idle connection must stay silent
-    this.idleTimers.set(connection, deadline(this.idleTimeout, drop));
+    this.idle.push(connection);
+    this.expires.push(Date.now() + this.idleTimeout);
+    connection.events = this.idleEvents;
+    if (!this.sweeper && this.idleTimeout > 0)
+      this.sweepIn(this.idleTimeout);
     this.wake(key);
   }
 
   /** Closes every pooled connection; later requests fail. */
   close(): void {
     this.closed = true;
-    for (const list of Array.from(this.idle.values()))
-      for (const connection of list.slice())
-        connection.events?.onEnd();
+    for (const connection of this.idle.slice())
+      this.dropIdle(connection);
+    if (this.sweeper) {
+      this.sweeper.pool = undefined;
+      Timer.clear(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
+  /** @internal An idle connection spoke, ended or expired: closed and forgotten. */
+  dropIdle(connection: Connection): void {
+    if (!this.removeIdle(connection))
+      return;
+    connection.events = undefined;
+    connection.close();
+    this.forget(connection.origin.key);
+  }
+
+  /** @internal The sweeper fired: closes what has expired, and sets it again for the next one. */
+  sweep(): void {
+    this.sweeper = undefined;
+    const now = Date.now();
+    const expires = this.expires;
+    while (expires.length && expires[0] <= now)
+      this.dropIdle(this.idle[0]);
+    if (expires.length)
+      this.sweepIn(expires[0] - now);
+  }
+
+  private sweepIn(ms: number): void {
+    const timer: SweepTimer = Timer.set(onSweep, ms);
+    timer.pool = this;
+    this.sweeper = timer;
+  }
+
+  /** The most recently pooled idle connection to `key`, taken out of the pool. */
   private takeIdle(key: string): Connection | undefined {
-    const list = this.idle.get(key);
-    while (list?.length) {
-      const connection = list.pop()!;
-      this.idleTimers.get(connection)?.clear();
-      this.idleTimers.delete(connection);
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const connection = idle[i];
+      if (connection.origin.key !== key)
+        continue;
+      idle.splice(i, 1);
+      this.expires.splice(i, 1);
+      connection.events = undefined;
       if (!connection.closed)
         return connection;
       this.forget(key);
@@ -182,20 +236,20 @@ export class HttpClient implements Pool {
   }
 
   private closeOneIdle(key: string): boolean {
-    const connection = this.idle.get(key)?.[0];
+    const connection = this.idle.find((c) => c.origin.key === key);
     if (!connection)
       return false;
-    connection.events?.onEnd();
+    this.dropIdle(connection);
     return true;
   }
 
-  private removeIdle(connection: Connection): void {
-    const list = this.idle.get(connection.origin.key);
-    const at = list?.indexOf(connection) ?? -1;
-    if (list && at >= 0)
-      list.splice(at, 1);
-    this.idleTimers.get(connection)?.clear();
-    this.idleTimers.delete(connection);
+  private removeIdle(connection: Connection): boolean {
+    const at = this.idle.indexOf(connection);
+    if (at < 0)
+      return false;
+    this.idle.splice(at, 1);
+    this.expires.splice(at, 1);
+    return true;
   }
 
   private forget(key: string): void {

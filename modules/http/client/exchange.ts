@@ -6,14 +6,17 @@
 //   queued      start() continues from the job queue
 //   connecting  a connection from the pool: an idle one, or dns → connect → tls; under timeouts.connect
 //   sending     head and body written, the response head awaited; under timeouts.headers
-//   body        the head has arrived, `promise` resolved; the body streams, each silence under timeouts.idle
+//   body        the head has arrived, run()'s promise resolved; the body streams, each silence under timeouts.idle
 //   finished    the body complete (the connection back to the pool if both sides allow) or failed (closed)
 // A pooled connection that the server had closed, before any byte of the response, takes an idempotent
-// request back to connecting, once, on a fresh connection.
+// request back to connecting, once, on a fresh connection. One timer serves the phase's deadline and
+// `timeouts.total` (which runs through every hop of a redirect chain and through the body), whichever is
+// due first. An exchange keeps only what its state needs: the URL goes at the head (the response has its
+// href), the parser drops the head's buffers, no closure is made per phase or per chunk.
 import Timer from "timer";
 import type { URL } from "url";
 import { utf8Bytes } from "http/text";
-import { HttpError, withContext, type HttpErrorCode, type HttpPhase } from "http/errors";
+import { HttpError, withContext } from "http/errors";
 import { ResponseParser, type ParserEvents, type ResponseHead } from "http/protocol/response-parser";
 import { chunkHeader, LAST_CHUNK, serializeHead } from "http/protocol/request-serializer";
 import type { Connection, ConnectionEvents, Origin } from "http/transport/connection";
@@ -55,43 +58,20 @@ function originOf(url: URL): Origin {
   return { secure, hostname, port, key: `${secure ? "https" : "http"}://${hostname}:${port}` };
 }
 
-/** A deadline on the SDK's timer; `clear()` is safe to call twice. */
-class Deadline {
-  declare private timer: ReturnType<typeof Timer.set> | undefined;
-  constructor(ms: number, fire: () => void) {
-    this.timer = Timer.set(() => {
-      this.timer = undefined;
-      fire();
-    }, ms);
-  }
-  clear(): void {
-    if (this.timer)
-      Timer.clear(this.timer);
-    this.timer = undefined;
-  }
-}
+/** The phase a deadline guards. Const enums: tsc writes the numbers in (a module's const costs XS code). */
+const enum Phase { NONE, CONNECT, HEADERS, IDLE }
 
-/** What a deadline of 0 (off) is: one shared object, nothing allocated per request. */
-const NO_DEADLINE: { clear(): void } = { clear() {} };
+/** What an exchange's `flags` hold. */
+const enum Flag { SETTLED = 1, FINISHED = 2, KEEP_ALIVE = 4, RETRIED = 8, RECEIVED = 16, SECURE = 32 }
 
-export function deadline(ms: number, fire: () => void): { clear(): void } {
-  return ms > 0 ? new Deadline(ms, fire) : NO_DEADLINE;
-}
+/** A timer that knows its exchange: the SDK's timer objects take properties, so no closure is made per deadline. */
+type ExchangeTimer = Timer & { exchange?: Exchange };
 
-/** The connection's events while an exchange has it: one small object, no closures. */
-class Wire implements ConnectionEvents {
-  declare readonly exchange: Exchange;
-  declare readonly retried: boolean;
-  constructor(exchange: Exchange, retried: boolean) {
-    this.exchange = exchange;
-    this.retried = retried;
-  }
-  onData(bytes: Uint8Array): void {
-    this.exchange.receive(bytes);
-  }
-  onEnd(error?: HttpError): void {
-    this.exchange.ended(error, this.retried);
-  }
+/** Every exchange's timer callback. */
+function onExchangeTimer(timer: ExchangeTimer): void {
+  const exchange = timer.exchange;
+  timer.exchange = undefined;
+  exchange?.expired();
 }
 
 /** What an exchange needs of its pool: a connection for an origin, and a way to give it back. */
@@ -104,72 +84,90 @@ export interface Pool {
 
 /**
  * One request and its response on one connection. Settles once; `fail` is safe from anywhere. It is its
- * parser's events object itself (onHead, onData, onComplete): a request allocates as few closures as it can.
+ * parser's events object (onHead, onData, onComplete) and its connection's (onReceive, onEnd) itself: a
+ * request allocates as few objects and closures as it can (docs/performance.md, "Memory (#22)").
  */
-export class Exchange implements ParserEvents {
+export class Exchange implements ParserEvents, ConnectionEvents {
   declare private connection: Connection | undefined;
   declare private abandon: (() => void) | undefined;
   declare private parser: ResponseParser;
   declare private stream: BodyStream | undefined;
-  declare private timer: { clear(): void } | undefined;
   declare private resolve: ((response: Response) => void) | undefined; // dropped once settled
   declare private reject: ((error: HttpError) => void) | undefined;
-  declare private settled: boolean;
-  declare private finished: boolean;
-  declare private keepAlive: boolean;
   declare private onFinished: (() => void) | undefined;
-  declare private marks: Record<string, number>;
-  declare private lastData: number;
+  declare private flags: number;
+  /** The one timer, and what it guards: the phase's deadline (`due`, 0: none) and the total one (`totalAt`, 0: none), in Date.now() ms. */
+  declare private timer: ExchangeTimer | undefined;
+  declare private phase: number;
+  declare private phaseMs: number;
+  declare private due: number;
+  declare private readonly totalAt: number;
+  /** The last phase mark (timings): its name and when. */
+  declare private markName: string;
+  declare private markAt: number;
   declare private readonly timings: Timings;
-  declare readonly promise: Promise<Response>;
+  /** Until the head: then the response has its href. */
+  declare private url: URL | undefined;
+  declare readonly host: string;
   declare readonly pool: Pool;
-  declare readonly url: URL;
   declare readonly method: string;
   declare readonly headers: [string, string][];
   declare readonly body: Body;
   declare readonly options: RequestOptions;
 
-  constructor(pool: Pool, url: URL, method: string, headers: [string, string][], body: Body, options: RequestOptions) {
+  /** `totalAt`: when `timeouts.total` runs out (Date.now() ms, 0 for never), for every hop of a request alike. */
+  constructor(pool: Pool, url: URL, method: string, headers: [string, string][], body: Body, options: RequestOptions, totalAt = 0) {
     this.pool = pool;
     this.url = url;
+    this.host = url.hostname;
     this.method = method;
     this.headers = headers;
     this.body = body;
     this.options = options;
-    this.settled = this.finished = this.keepAlive = false;
-    this.connection = this.abandon = this.stream = this.timer = this.onFinished = undefined;
-    this.marks = {};
-    this.lastData = 0;
+    this.flags = url.protocol === "https:" ? Flag.SECURE : 0;
+    this.connection = this.abandon = this.stream = this.timer = this.onFinished = this.resolve = this.reject = undefined;
+    this.phase = Phase.NONE;
+    this.phaseMs = this.due = this.markAt = 0;
+    this.totalAt = totalAt;
+    this.markName = "";
     this.timings = { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 };
     this.parser = new ResponseParser(this, { maxHeaderBytes: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes });
-    this.promise = new Promise((resolve, reject) => {
+  }
+
+  /** Starts the exchange: resolves with the response once its head has arrived, rejects with an HttpError. */
+  run(): Promise<Response> {
+    const promise = new Promise<Response>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
+    this.start(false);
+    return promise;
   }
 
   /** Calls `callback` once this exchange has ended: body complete, or failed. */
   whenFinished(callback: () => void): void {
-    if (this.finished)
+    if (this.flags & Flag.FINISHED)
       callback();
     else
       this.onFinished = callback;
-  }
-
-  private get host(): string {
-    return this.url.hostname;
   }
 
   private timeout(phase: "connect" | "headers" | "idle"): number {
     return this.options.timeouts?.[phase] ?? DEFAULTS[phase];
   }
 
-  async start(retried = false): Promise<void> {
+  private async start(retried: boolean): Promise<void> {
     // Continue from the job queue: the caller's frames leave the stack before the connect path (dns →
     // socket → TLS) nests its own. XS's default stack is 384 slots; without this it overflowed there.
     await undefined;
-    if (this.finished)
+    if (this.flags & Flag.FINISHED)
       return; // aborted or timed out before it began
+    if (this.options.signal?.aborted) { // between two hops of a redirect chain
+      this.fail(new HttpError("ERR_ABORTED", "aborted by its signal", { host: this.host, phase: "request" }));
+      return;
+    }
+    if (retried)
+      this.flags |= Flag.RETRIED;
     let head: string;
     try {
       head = this.head(); // validated before any connection is made
@@ -178,9 +176,8 @@ export class Exchange implements ParserEvents {
       this.fail(withContext(error, this.host, "request"));
       return;
     }
-    const origin = originOf(this.url);
-    const connectMs = this.timeout("connect");
-    this.arm(connectMs, "ERR_CONNECT_TIMEOUT", `no connection within ${connectMs} ms`, "connect");
+    const origin = originOf(this.url!);
+    this.arm(Phase.CONNECT, this.timeout("connect"));
     let connection: Connection;
     try {
       const acquired = this.pool.acquire(origin, this.options.tls, retried, (name) => this.mark(name));
@@ -192,7 +189,7 @@ export class Exchange implements ParserEvents {
       this.fail(withContext(error, this.host, "connect"));
       return;
     }
-    if (this.finished) {
+    if (this.flags & Flag.FINISHED) {
       this.pool.release(connection, false);
       return;
     }
@@ -200,10 +197,9 @@ export class Exchange implements ParserEvents {
     if (connection.uses++ > 0)
       httpStats.reused++;
     this.parser.expect(this.method);
-    connection.events = new Wire(this, retried);
+    connection.events = this;
     this.mark("send");
-    const headersMs = this.timeout("headers");
-    this.arm(headersMs, "ERR_HEADERS_TIMEOUT", `no response head within ${headersMs} ms`, "headers");
+    this.arm(Phase.HEADERS, this.timeout("headers"));
     try {
       await this.send(connection, head);
     }
@@ -214,10 +210,11 @@ export class Exchange implements ParserEvents {
 
   private head(): string {
     const { bytes, stream } = this.body;
+    const url = this.url!;
     return serializeHead({
       method: this.method,
-      target: this.url.pathname + this.url.search,
-      host: this.url.host,
+      target: url.pathname + url.search,
+      host: url.host,
       headers: this.headers,
       body: stream ? "chunked" : bytes ? bytes.length : this.method === "POST" || this.method === "PUT" ? 0 : "none",
     });
@@ -231,7 +228,7 @@ export class Exchange implements ParserEvents {
     if (!stream)
       return;
     for await (const piece of stream) {
-      if (this.finished)
+      if (this.flags & Flag.FINISHED)
         return;
       const chunk = typeof piece === "string" ? utf8Bytes(piece) : piece;
       if (!chunk.length)
@@ -241,64 +238,113 @@ export class Exchange implements ParserEvents {
       connection.write("\r\n");
       await connection.drained();
     }
-    if (!this.finished)
+    if (!(this.flags & Flag.FINISHED))
       connection.write(LAST_CHUNK);
   }
 
-  private arm(ms: number, code: HttpErrorCode, message: string, phase: HttpPhase): void {
-    this.timer?.clear();
-    this.timer = deadline(ms, () => {
-      // the connect deadline covers dns, connect and tls: name the one it ran out in
-      const marks = this.marks;
-      const at = phase !== "connect" ? phase : marks.tls ? "tls" : marks.connect ? "connect" : marks.dns ? "dns" : phase;
-      this.fail(new HttpError(code, message, { host: this.host, phase: at }));
-    });
+  /** Sets the phase's deadline (`ms` 0: none) and schedules the timer for it or the total deadline, whichever is due first. */
+  private arm(phase: number, ms: number): void {
+    this.phase = phase;
+    this.phaseMs = ms;
+    this.due = ms > 0 ? Date.now() + ms : 0;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const due = this.due;
+    const total = this.totalAt;
+    const at = due && total ? (due < total ? due : total) : due || total;
+    if (!at) {
+      this.stopTimer();
+      return;
+    }
+    const delay = at - Date.now();
+    const timer = this.timer;
+    if (timer)
+      Timer.schedule(timer, delay > 0 ? delay : 0);
+    else {
+      const made: ExchangeTimer = Timer.set(onExchangeTimer, delay > 0 ? delay : 0);
+      made.exchange = this;
+      this.timer = made;
+    }
+  }
+
+  private stopTimer(): void {
+    const timer = this.timer;
+    if (timer) {
+      this.timer = undefined;
+      timer.exchange = undefined;
+      Timer.clear(timer);
+    }
   }
 
   /**
-   * The body's idle deadline: one timer per quiet period, not one per chunk. A chunk only notes its time;
-   * when the timer fires early because data came meanwhile, it is set again for the rest of the period.
+   * The timer fired (it is spent: a one-shot timer cannot be scheduled again once its callback returns).
+   * Fails the exchange if a deadline has passed; else (data came meanwhile, so the idle deadline moved)
+   * sets a new timer for the rest.
    */
-  private armIdle(ms: number): void {
-    this.timer?.clear();
-    this.lastData = Date.now();
-    const check = () => {
-      const quiet = Date.now() - this.lastData;
-      if (quiet >= ms)
-        this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.host, phase: "body" }));
-      else
-        this.timer = deadline(ms - quiet, check);
-    };
-    this.timer = deadline(ms, check);
-  }
-
-  /** Notes when a phase began; the time since the previous one goes to that phase. */
-  private mark(name: "dns" | "connect" | "tls" | "send" | "done"): void {
+  expired(): void {
+    this.timer = undefined;
+    if (this.flags & Flag.FINISHED)
+      return;
     const now = Date.now();
-    const marks = this.marks;
-    marks[name] = now;
-    const t = this.timings;
-    if (name === "connect" && marks.dns)
-      t.dns = now - marks.dns;
-    else if (name === "tls" && marks.connect)
-      t.connect = now - marks.connect;
-    else if (name === "send") {
-      if (marks.tls)
-        t.tls = now - marks.tls;
-      else if (marks.connect)
-        t.connect = now - marks.connect;
+    if (this.totalAt && now >= this.totalAt) {
+      this.fail(new HttpError("ERR_TIMEOUT", `request not done within ${this.options.timeouts?.total} ms`, { host: this.host }));
+      return;
     }
-    else if (name === "done" && marks.head)
-      t.body = now - marks.head;
+    if (!this.due || now < this.due) {
+      this.schedule();
+      return;
+    }
+    const ms = this.phaseMs;
+    const phase = this.phase;
+    if (phase === Phase.IDLE)
+      this.fail(new HttpError("ERR_IDLE_TIMEOUT", `body stalled for ${ms} ms`, { host: this.host, phase: "body" }));
+    else if (phase === Phase.HEADERS)
+      this.fail(new HttpError("ERR_HEADERS_TIMEOUT", `no response head within ${ms} ms`, { host: this.host, phase: "headers" }));
+    else { // the connect deadline covers dns, connect and tls: name the one it ran out in
+      const last = this.markName;
+      this.fail(new HttpError("ERR_CONNECT_TIMEOUT", `no connection within ${ms} ms`, { host: this.host, phase: last === "dns" || last === "tls" ? last : "connect" }));
+    }
   }
 
-  /** Bytes from the connection. */
-  receive(bytes: Uint8Array): void {
-    if (!this.marks.first) {
-      this.marks.first = Date.now();
-      if (this.marks.send)
-        this.timings.firstByte = this.marks.first - this.marks.send;
-      if (this.url.protocol === "http:" && startsTlsRecord(bytes)) { // no HTTP response starts with bytes 20 to 23
+  /** Notes when a phase began; the time since the previous mark goes to that phase. */
+  private mark(name: "dns" | "connect" | "tls" | "send" | "first" | "head" | "done"): void {
+    const now = Date.now();
+    const since = now - this.markAt;
+    const last = this.markName;
+    const t = this.timings;
+    if (name === "connect") {
+      if (last === "dns")
+        t.dns = since;
+    }
+    else if (name === "tls") {
+      if (last === "connect")
+        t.connect = since;
+    }
+    else if (name === "send") {
+      if (last === "tls")
+        t.tls = since;
+      else if (last === "connect")
+        t.connect = since;
+    }
+    else if (name === "first") {
+      if (last === "send")
+        t.firstByte = since;
+    }
+    else if (name === "done" && last === "head")
+      t.body = since;
+    this.markName = name;
+    this.markAt = now;
+  }
+
+  /** ConnectionEvents: bytes from the connection. */
+  onReceive(bytes: Uint8Array): void {
+    const flags = this.flags;
+    if (!(flags & Flag.RECEIVED)) {
+      this.flags = flags | Flag.RECEIVED;
+      this.mark("first");
+      if (!(flags & Flag.SECURE) && startsTlsRecord(bytes)) { // no HTTP response starts with bytes 20 to 23
         this.fail(new HttpError("ERR_INVALID_RESPONSE", "the server answered with TLS: use https://", { host: this.host, phase: "headers" }));
         return;
       }
@@ -306,27 +352,28 @@ export class Exchange implements ParserEvents {
     const parser = this.parser;
     let offset = 0;
     try {
-      while (offset < bytes.length && !this.finished) {
+      while (offset < bytes.length && !(this.flags & Flag.FINISHED)) {
         offset += parser.push(offset ? bytes.subarray(offset) : bytes);
         if (parser.complete)
           break; // bytes past a complete response: a non-keep-alive peer's noise, or a protocol error below
       }
       if (parser.complete)
         this.release(offset === bytes.length); // bytes past the response: never reuse that connection
-      else if (this.stream && !this.finished)
-        this.lastData = Date.now(); // the idle deadline reads it when it fires: no timer per chunk
+      else if (this.phase === Phase.IDLE && this.due)
+        this.due = Date.now() + this.phaseMs; // the timer reads it when it fires: no timer per chunk
     }
     catch (error) {
       this.fail(withContext(error, this.host, this.stream ? "body" : "headers"));
     }
   }
 
-  /** The connection has ended. */
-  ended(error: HttpError | undefined, retried: boolean): void {
-    if (this.finished)
+  /** ConnectionEvents: the connection has ended. */
+  onEnd(error: HttpError | undefined): void {
+    const flags = this.flags;
+    if (flags & Flag.FINISHED)
       return;
     const connection = this.connection;
-    if (this.parser.idle && connection && connection.uses > 1 && !retried && IDEMPOTENT.has(this.method) && !this.body.stream) {
+    if (this.parser.idle && connection && connection.uses > 1 && !(flags & Flag.RETRIED) && IDEMPOTENT.has(this.method) && !this.body.stream) {
       // The pooled connection had been closed by the server: try once more on a fresh one.
       this.connection = undefined;
       this.pool.release(connection, false);
@@ -342,7 +389,7 @@ export class Exchange implements ParserEvents {
       this.release(false);
     }
     catch (finishError) {
-      if (!this.marks.first && this.url.protocol === "http:" && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
+      if (!(flags & (Flag.RECEIVED | Flag.SECURE)) && finishError instanceof HttpError && finishError.code === "ERR_TRUNCATED") {
         // OpenSSL's servers close a plain-HTTP request without a byte (nginx answers 400, which parses)
         this.fail(new HttpError("ERR_TRUNCATED", "the server closed the connection without answering (an HTTPS server does that to plain HTTP: is the URL https://?)", { host: this.host, phase: "headers" }));
         return;
@@ -353,20 +400,21 @@ export class Exchange implements ParserEvents {
 
   /** ParserEvents: the head has arrived. */
   onHead(head: ResponseHead): void {
-    this.marks.head = Date.now();
-    this.timer?.clear();
-    this.stream = new BodyStream(this);
-    const response = new Response(head, this.url.href, this.stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.timings);
-    this.keepAlive = head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value));
-    this.settled = true;
+    this.mark("head");
+    const stream = new BodyStream(this);
+    this.stream = stream;
+    const response = new Response(head, this.url!.href, stream, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, this.timings, this.host);
+    this.url = undefined;
+    if (head.keepAlive && !this.headers.some(([name, value]) => name.toLowerCase() === "connection" && /\bclose\b/i.test(value)))
+      this.flags |= Flag.KEEP_ALIVE;
+    this.flags |= Flag.SETTLED;
     const resolve = this.resolve!;
     this.resolve = this.reject = undefined;
     const onBody = this.options.onBody;
     if (onBody && !isFollowedRedirect(response, this.options))
-      Response.attach(response, onBody); // a redirect the client follows keeps its body from onBody
+      stream.consume(onBody, response); // a redirect the client follows keeps its body from onBody
     resolve(response);
-    if (head.bodyKind !== "none")
-      this.armIdle(this.timeout("idle"));
+    this.arm(head.bodyKind !== "none" ? Phase.IDLE : Phase.NONE, head.bodyKind !== "none" ? this.timeout("idle") : 0);
   }
 
   /** ParserEvents: body bytes, a view valid during the call (the connection hands over fresh buffers). */
@@ -376,11 +424,11 @@ export class Exchange implements ParserEvents {
 
   /** ParserEvents: the response is complete. */
   onComplete(): void {
-    if (this.finished)
+    if (this.flags & Flag.FINISHED)
       return; // failed already (a consume() callback threw while this response was being parsed)
     this.mark("done");
-    this.finished = true;
-    this.timer?.clear();
+    this.flags |= Flag.FINISHED;
+    this.stopTimer();
     this.stream?.end();
     this.onFinished?.();
   }
@@ -389,8 +437,20 @@ export class Exchange implements ParserEvents {
   private release(clean: boolean): void {
     const connection = this.connection;
     this.connection = undefined;
-    if (connection)
-      this.pool.release(connection, clean && this.keepAlive);
+    if (connection) {
+      connection.resume(true); // not held for the pool: the rest of this body is in its stream
+      this.pool.release(connection, clean && (this.flags & Flag.KEEP_ALIVE) !== 0);
+    }
+  }
+
+  /** BodyStream: the reader is behind (see Connection.hold). */
+  holdBody(): void {
+    this.connection?.hold();
+  }
+
+  /** BodyStream: the reader has caught up. */
+  resumeBody(): void {
+    this.connection?.resume();
   }
 
   /** BodyStream: the reader stopped before the end (or its callback threw): the connection is not reused. */
@@ -400,18 +460,18 @@ export class Exchange implements ParserEvents {
 
   /** Ends the exchange with `error`: rejects the response, or ends its body with it. */
   fail(error: HttpError, quiet = false): void {
-    if (this.finished)
+    const flags = this.flags;
+    if (flags & Flag.FINISHED)
       return;
-    this.finished = true;
-    this.timer?.clear();
+    this.flags = flags | Flag.FINISHED | Flag.SETTLED;
+    this.stopTimer();
     const connection = this.connection;
     this.connection = undefined;
     if (connection)
       this.pool.release(connection, false);
     else
       this.abandon?.();
-    if (!this.settled) {
-      this.settled = true;
+    if (!(flags & Flag.SETTLED)) {
       const reject = this.reject!;
       this.resolve = this.reject = undefined;
       reject(error);

@@ -1,16 +1,22 @@
 // What a request resolves with: Response (status, headers, the ways to read the body), its
 // ResponseHeaders, and the BodyStream that carries the body from the exchange to whichever reader takes it.
-import { URL } from "url";
 import { utf8Text } from "http/text";
 import { HttpError } from "http/errors";
 import type { ResponseHead } from "http/protocol/response-parser";
 import type { Timings } from "http/client/options";
 
-/** Response header fields: case-insensitive, repeats kept. */
+/**
+ * Response header fields: case-insensitive, repeats kept. Held as one string, "\nname:value" per field (names
+ * lower-cased; the parser refuses control characters in values, so none holds a line break): a response
+ * keeps one string, not an array per field (docs/performance.md, "Memory (#22)").
+ */
 export class ResponseHeaders {
-  declare private readonly list: [string, string][];
+  declare private readonly text: string;
   constructor(list: [string, string][]) {
-    this.list = list;
+    let text = "";
+    for (const [name, value] of list)
+      text += `\n${name}:${value}`;
+    this.text = text;
   }
   /** The field's values joined with ", ", or null. */
   get(name: string): string | null {
@@ -18,137 +24,211 @@ export class ResponseHeaders {
     return values.length ? values.join(", ") : null;
   }
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
-    return this.list.filter(([n]) => n === lower).map(([, value]) => value);
+    const text = this.text;
+    const key = `\n${name.toLowerCase()}:`;
+    const values: string[] = [];
+    for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+      const start = at + key.length;
+      const end = text.indexOf("\n", start);
+      values.push(text.slice(start, end < 0 ? text.length : end));
+    }
+    return values;
   }
   has(name: string): boolean {
-    const lower = name.toLowerCase();
-    return this.list.some(([n]) => n === lower);
+    return this.text.indexOf(`\n${name.toLowerCase()}:`) >= 0;
   }
   /** [lower-case name, value] in arrival order. */
   entries(): IterableIterator<[string, string]> {
-    return this.list[Symbol.iterator]();
+    const text = this.text;
+    const list: [string, string][] = [];
+    for (let at = 0; at < text.length;) {
+      const colon = text.indexOf(":", at + 1);
+      let end = text.indexOf("\n", colon);
+      if (end < 0)
+        end = text.length;
+      list.push([text.slice(at + 1, colon), text.slice(colon + 1, end)]);
+      at = end;
+    }
+    return list[Symbol.iterator]();
   }
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }
 }
 
-/** The body as it arrives: Uint8Array chunks, read once. Stopping early releases the connection. */
-export class BodyStream implements AsyncIterable<Uint8Array> {
-  declare private chunks: Uint8Array[];
-  declare private isEnded: boolean;
+/** What a BodyStream's `state` holds. Const enums: tsc writes the numbers in. */
+const enum Body { ENDED = 1, LOCKED = 2, CONSUMING = 4, HOLDING = 8 }
+
+/** What a BodyStream needs of the exchange that fills it. */
+export interface BodyOwner {
+  abortBody(): void;
+  /** The reader is behind: a chunk waits in the queue (the exchange may then read less ahead: TLS). */
+  holdBody?(): void;
+  /** The reader has caught up: the queue is empty. */
+  resumeBody?(): void;
+}
+
+/**
+ * The body as it arrives: Uint8Array chunks, read once, by `for await` (the stream is its own iterator) or by
+ * consume() (chunks handed to a callback in the socket's callback). Stopping early releases the connection.
+ * No closure or promise is made per chunk, and none for consume() unless its end is awaited.
+ */
+export class BodyStream implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
+  /** What came before a reader asked for it (made on first use: a reader that keeps up never queues). */
+  declare private chunks: Uint8Array[] | undefined;
+  declare private state: number;
   declare private error: HttpError | undefined;
-  declare private waiter: ((step: IteratorResult<Uint8Array>) => void) | undefined;
-  declare private failer: ((error: HttpError) => void) | undefined;
-  declare private isLocked: boolean;
-  declare private sink: { take(chunk: Uint8Array): void; done(): void; fail(error: unknown): void } | undefined;
-  declare private readonly owner: { abortBody(): void };
-  constructor(owner: { abortBody(): void }) {
-    this.chunks = [];
-    this.isEnded = this.isLocked = false;
-    this.error = this.waiter = this.failer = this.sink = undefined;
+  /** The reader waiting in next() (for await); or, consuming, whoever awaits the end (settled()). */
+  declare private resolve: ((value: never) => void) | undefined;
+  declare private reject: ((error: unknown) => void) | undefined;
+  /** consume()'s callback, and its second argument (onBody's response). */
+  declare private onChunk: ((chunk: Uint8Array, context: never) => void) | undefined;
+  declare private context: unknown;
+  /** Body bytes handed to onChunk. */
+  declare private total: number;
+  declare private readonly owner: BodyOwner;
+  constructor(owner: BodyOwner) {
+    this.chunks = this.error = this.resolve = this.reject = this.onChunk = this.context = undefined;
+    this.state = this.total = 0;
     this.owner = owner;
   }
   push(chunk: Uint8Array): void {
-    const sink = this.sink;
-    if (sink) {
+    const onChunk = this.onChunk;
+    if (onChunk) {
+      this.total += chunk.length;
       try {
-        sink.take(chunk);
+        onChunk(chunk, this.context as never);
       }
       catch (error) {
-        this.sink = undefined;
+        this.onChunk = undefined;
         this.owner.abortBody(); // ends the exchange and closes its connection: the rest of the body is not wanted
-        sink.fail(error);
+        this.finish(error);
       }
       return;
     }
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = this.failer = undefined;
-      waiter({ value: chunk, done: false });
+    const resolve = this.resolve;
+    if (resolve && !(this.state & Body.CONSUMING)) {
+      this.resolve = this.reject = undefined;
+      resolve({ value: chunk, done: false } as never);
     }
-    else
-      this.chunks.push(chunk);
+    else {
+      (this.chunks ??= []).push(chunk);
+      if (!(this.state & Body.HOLDING)) {
+        this.state |= Body.HOLDING;
+        this.owner.holdBody?.();
+      }
+    }
+  }
+  /** The queue is empty and a reader waits (or consume() took it): the owner reads ahead again. */
+  private resume(): void {
+    if (this.state & Body.HOLDING) {
+      this.state &= ~Body.HOLDING;
+      this.owner.resumeBody?.();
+    }
   }
   end(error?: HttpError): void {
-    if (this.isEnded)
+    if (this.state & Body.ENDED)
       return;
-    this.isEnded = true;
+    this.state |= Body.ENDED;
     this.error = error;
-    const sink = this.sink;
-    this.sink = undefined;
+    if (this.state & Body.CONSUMING) {
+      if (this.onChunk) {
+        this.onChunk = undefined;
+        this.finish(error);
+      }
+      return;
+    }
+    const resolve = this.resolve;
+    const reject = this.reject;
+    this.resolve = this.reject = undefined;
     if (error)
-      sink?.fail(error);
+      reject?.(error);
     else
-      sink?.done();
-    if (error && this.failer)
-      this.failer(error);
+      resolve?.({ value: undefined, done: true } as never);
+  }
+  /** Consuming: the body has ended (with `error`, or what onChunk threw): tells whoever awaits it. */
+  private finish(error: unknown): void {
+    this.error ??= error as HttpError; // what onChunk threw is the end's reason too
+    this.state |= Body.ENDED;
+    const resolve = this.resolve;
+    const reject = this.reject;
+    this.resolve = this.reject = undefined;
+    this.context = undefined;
+    if (error !== undefined)
+      reject?.(error);
     else
-      this.waiter?.({ value: undefined, done: true });
-    this.waiter = this.failer = undefined;
+      resolve?.(this.total as never);
   }
   get ended(): boolean {
-    return this.isEnded;
+    return (this.state & Body.ENDED) !== 0;
   }
   get locked(): boolean {
-    return this.isLocked;
+    return (this.state & Body.LOCKED) !== 0;
+  }
+  /** consume() took the body (the request's onBody, or a call). */
+  get consuming(): boolean {
+    return (this.state & Body.CONSUMING) !== 0;
   }
   private lock(): void {
-    if (this.isLocked)
+    if (this.state & Body.LOCKED)
       throw new HttpError("ERR_INVALID_REQUEST", "the response body was already read");
-    this.isLocked = true;
+    this.state |= Body.LOCKED;
   }
-  /** Hands every chunk to `onChunk` as it arrives (in the socket's callback); resolves with the byte count. */
-  consume(onChunk: (chunk: Uint8Array) => void): Promise<number> {
+  /**
+   * Hands every chunk to `onChunk(chunk, context)` as it arrives (in the socket's callback), what came
+   * before first. settled() then tells when the body has ended.
+   */
+  consume(onChunk: (chunk: Uint8Array, context: never) => void, context?: unknown): void {
     this.lock();
-    return new Promise((resolve, reject) => {
-      let total = 0;
-      const sink = {
-        take(chunk: Uint8Array) {
-          total += chunk.length;
-          onChunk(chunk);
-        },
-        done: () => resolve(total),
-        fail: reject,
-      };
-      this.sink = sink;
-      const queued = this.chunks;
-      this.chunks = [];
-      for (const chunk of queued) // what came before consume() was called, in order
-        if (this.sink)
+    this.state |= Body.CONSUMING;
+    this.onChunk = onChunk;
+    this.context = context;
+    const queued = this.chunks;
+    this.chunks = undefined;
+    if (queued)
+      for (const chunk of queued) // what came before consume() was called, in order, unless onChunk throws
+        if (this.onChunk as unknown)
           this.push(chunk);
-      if (this.isEnded && this.sink) {
-        this.sink = undefined;
-        if (this.error)
-          sink.fail(this.error);
-        else
-          sink.done();
-      }
+    if (this.onChunk as unknown)
+      this.resume();
+    if ((this.state & Body.ENDED) && (this.onChunk as unknown)) {
+      this.onChunk = undefined;
+      this.finish(this.error);
+    }
+  }
+  /** Consuming: resolves with the number of body bytes once the body has ended; rejects with what ended it. */
+  settled(): Promise<number> {
+    if (this.state & Body.ENDED)
+      return this.error !== undefined ? Promise.reject(this.error) : Promise.resolve(this.total);
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve as (value: never) => void;
+      this.reject = reject;
     });
   }
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     this.lock();
-    return {
-      next: () => {
-        if (this.chunks.length)
-          return Promise.resolve({ value: this.chunks.shift()!, done: false });
-        if (this.error)
-          return Promise.reject(this.error);
-        if (this.isEnded)
-          return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          this.waiter = resolve;
-          this.failer = reject;
-        });
-      },
-      return: () => {
-        this.chunks.length = 0;
-        if (!this.isEnded)
-          this.owner.abortBody();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this;
+  }
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const chunks = this.chunks;
+    if (chunks?.length)
+      return Promise.resolve({ value: chunks.shift()!, done: false });
+    if (this.error)
+      return Promise.reject(this.error);
+    if (this.state & Body.ENDED)
+      return Promise.resolve({ value: undefined, done: true });
+    const step = new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+      this.resolve = resolve as (value: never) => void;
+      this.reject = reject;
+    });
+    this.resume(); // may push at once, to this reader
+    return step;
+  }
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.chunks = undefined;
+    if (!(this.state & Body.ENDED))
+      this.owner.abortBody();
+    return Promise.resolve({ value: undefined, done: true });
   }
 }
 
@@ -163,24 +243,24 @@ export class Response {
   declare readonly body: AsyncIterable<Uint8Array>;
   /** Filled as the exchange goes; `body` once the body has arrived. */
   declare readonly timings: Timings;
-  declare private readonly stream: BodyStream;
-  /** The body's end when `onBody` took it. */
-  declare private consumed: Promise<number> | undefined;
   declare private readonly maxBodyBytes: number;
   declare private readonly host: string;
 
-  constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number, timings: Timings) {
+  constructor(head: ResponseHead, url: string, stream: BodyStream, maxBodyBytes: number, timings: Timings, host: string) {
     this.redirected = false;
-    this.consumed = undefined;
     this.timings = timings;
     this.status = head.status;
     this.statusText = head.statusText;
     this.headers = new ResponseHeaders(head.headers);
     this.url = url;
     this.body = stream;
-    this.stream = stream;
     this.maxBodyBytes = maxBodyBytes;
-    this.host = new URL(url).hostname;
+    this.host = host;
+  }
+
+  /** The body's stream (`body`, typed for the public as an AsyncIterable). */
+  private get stream(): BodyStream {
+    return this.body as BodyStream;
   }
 
   /** The whole body as bytes, at most maxBodyBytes (else ERR_BODY_TOO_LARGE). */
@@ -225,24 +305,17 @@ export class Response {
    * then closed, not reused). The body is read once.
    */
   consume(onChunk?: (chunk: Uint8Array) => void): Promise<number> {
-    const consumed = this.consumed;
-    if (consumed && !onChunk)
-      return consumed;
+    const stream = this.stream;
     try {
-      if (!onChunk && !this.stream.locked)
-        throw new HttpError("ERR_INVALID_REQUEST", "consume() needs a callback unless the request had onBody", { host: this.host, phase: "body" });
-      return this.stream.consume(onChunk!);
+      if (onChunk)
+        stream.consume(onChunk);
+      else if (!stream.consuming)
+        throw new HttpError("ERR_INVALID_REQUEST", stream.locked ? "the response body was already read" : "consume() needs a callback unless the request had onBody", { host: this.host, phase: "body" });
+      return stream.settled();
     }
     catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  /** @internal Hands the body to `onBody` from its first byte (called by the exchange as the head arrives). */
-  static attach(response: Response, onBody: (chunk: Uint8Array, response: Response) => void): void {
-    const consumed = response.stream.consume((chunk) => onBody(chunk, response));
-    consumed.catch(() => undefined); // handled here too: a caller need not wait for consume()
-    response.consumed = consumed;
   }
 
   async text(): Promise<string> {

@@ -13,6 +13,7 @@ import { HttpError } from "http/errors";
 import { OutgoingQueue } from "http/transport/outgoing";
 import { notTls } from "tls/report";
 import { ipBytes } from "tls/names";
+import { forgetHandshake } from "tls/session";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "http/stats";
 import type { TlsPlan } from "http/transport/tls13";
@@ -25,10 +26,20 @@ export interface Origin {
   key: string;
 }
 
+/** What the connection's owner hears; `connection` is the one it came from (an idle pool needs no closure per connection). */
 export interface ConnectionEvents {
-  onData(bytes: Uint8Array): void;
+  /** Bytes received: a view of a fresh buffer, the receiver's to keep. */
+  onReceive(bytes: Uint8Array, connection: Connection): void;
   /** The connection ended: `error` unset when the peer closed it cleanly. */
-  onEnd(error?: HttpError): void;
+  onEnd(error: HttpError | undefined, connection: Connection): void;
+}
+
+/** A socket that knows its connection: the SDK calls a socket's callback with `this` set to the socket. */
+type OwnedSocket = StreamSocket & { connection?: Connection };
+
+/** Every connection's socket callback: one function, no bound function or closure per socket. */
+function onSocketMessage(this: OwnedSocket, message: number, value?: number): void {
+  this.connection?.message(message, value);
 }
 
 /** The address of a name that needs no DNS: IP literals as they are, localhost as loopback (RFC 6761). */
@@ -98,6 +109,99 @@ function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, con
   return socket;
 }
 
+/** The TCP socket under a SecureSocket while its connection is held: it knows its Held (no closure per hold). */
+type HeldSocket = StreamSocket & { held?: Held };
+
+/** The held TCP socket's `read`, as SecureSocket calls it (`this`: the TCP socket). */
+function heldRead(this: HeldSocket, ...args: unknown[]): unknown {
+  return this.held!.readFor(args);
+}
+
+/** The held TCP socket's callback (`this`: the TCP socket). */
+function heldMessage(this: HeldSocket, message: number, value?: number): void {
+  this.held!.message(message, value);
+}
+
+/**
+ * A TLS connection on hold (Connection.hold): the ciphertext the TCP socket brings is kept here, and the
+ * SDK's SecureSocket, through its TCP socket's `read` and `callback` (replaced while held), sees none.
+ */
+class Held {
+  /** Holding now; else serving `kept` to TLS, or about to be removed. */
+  declare on: boolean;
+  /** Not to be held again: the connection ends, or is no longer the reader's. */
+  declare final: boolean;
+  declare serving: boolean;
+  declare kept: Uint8Array;
+  declare at: number;
+  declare readonly tcp: HeldSocket;
+  declare readonly read: StreamSocket["read"];
+  declare readonly handler: (message: number, value?: number) => void;
+  declare readonly connection: Connection;
+  constructor(tcp: HeldSocket, connection: Connection) {
+    this.on = true;
+    this.final = this.serving = false;
+    this.kept = new Uint8Array(0);
+    this.at = 0;
+    this.tcp = tcp;
+    this.read = tcp.read;
+    this.handler = tcp.callback as (message: number, value?: number) => void;
+    this.connection = connection;
+    tcp.held = this;
+    // defined, not assigned: an assignment would fail on the frozen prototype of a preloaded Socket
+    Object.defineProperty(tcp, "read", { configurable: true, writable: true, value: heldRead });
+    tcp.callback = heldMessage;
+  }
+  /** SecureSocket's reads of its TCP socket: none while on (what the socket has is kept), else from `kept`. */
+  readFor(args: unknown[]): unknown {
+    if (this.on) {
+      this.keep();
+      return args.length ? undefined : 0;
+    }
+    const left = this.kept.length - this.at;
+    if (!args.length)
+      return left;
+    if (!left)
+      return undefined;
+    const n = typeof args[1] === "number" ? Math.min(left, args[1]) : left;
+    const out = this.kept.slice(this.at, this.at + n);
+    this.at += n;
+    return out.buffer;
+  }
+  /** Takes what the TCP socket has now (on lin its read buffer lasts one callback). */
+  keep(): void {
+    const connection = this.connection;
+    if (connection.closed)
+      return;
+    const bytes = (this.read as (...a: unknown[]) => unknown).call(this.tcp, ArrayBuffer) as ArrayBuffer | undefined;
+    if (!bytes || !bytes.byteLength)
+      return;
+    const kept = this.kept;
+    const next = new Uint8Array(kept.length - this.at + bytes.byteLength);
+    next.set(kept.subarray(this.at));
+    next.set(new Uint8Array(bytes), kept.length - this.at);
+    this.kept = next;
+    this.at = 0;
+    connection.events?.onReceive(next.subarray(0, 0), connection); // the body is not stalled (the idle deadline)
+  }
+  message(message: number, value?: number): void {
+    if (message === SocketMessage.readable) {
+      this.keep();
+      return;
+    }
+    if (message === SocketMessage.disconnect || message === SocketMessage.error)
+      this.connection.resume(true); // what was kept goes to TLS first, then the end: as without the hold
+    this.handler.call(this.tcp, message, value);
+  }
+  /** Back to SecureSocket's own handling. */
+  remove(): void {
+    const tcp = this.tcp;
+    Object.defineProperty(tcp, "read", { configurable: true, writable: true, value: this.read });
+    tcp.callback = this.handler;
+    tcp.held = undefined;
+  }
+}
+
 export class Connection {
   declare readonly origin: Origin;
   declare events: ConnectionEvents | undefined;
@@ -106,19 +210,22 @@ export class Connection {
   declare private socket: StreamSocket | undefined;
   /** Made with the socket: nothing can be written before (the connection is handed out once connected). */
   declare private out: OutgoingQueue | undefined;
-  declare private drainWaiters: (() => void)[];
+  declare private drainWaiters: (() => void)[] | undefined;
   declare private connected: boolean;
   declare private pending: PendingConnect | undefined;
   declare private receivedAny: boolean;
   declare private isClosed: boolean;
   /** Counted in httpStats.open until closed. */
   declare private counted: boolean;
+  /** Over the SDK's SecureSocket: hold() may hold it. */
+  declare private holdable: boolean;
+  declare private held: Held | undefined;
 
   private constructor(origin: Origin) {
     this.uses = 0;
-    this.drainWaiters = [];
-    this.connected = this.receivedAny = this.isClosed = this.counted = false;
-    this.events = this.socket = this.out = this.pending = undefined;
+    this.drainWaiters = undefined;
+    this.connected = this.receivedAny = this.isClosed = this.counted = this.holdable = false;
+    this.events = this.socket = this.out = this.pending = this.held = undefined;
     this.origin = origin;
   }
 
@@ -163,10 +270,12 @@ export class Connection {
     this.counted = true;
     // The callbacks are made outside this method: a closure made here would keep its variables (`phase`,
     // `done`, `fail`: the opening request's) for as long as the socket lives, through the pool.
-    const socket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this, plan?.make) : sock;
+    const socket: OwnedSocket = tls ? secureOver(sock, this.origin.hostname, { ...tls, report }, this, plan?.make) : sock;
+    this.holdable = !!tls && !plan?.make;
     this.socket = socket;
     this.out = new OutgoingQueue(socket, httpStats);
-    socket.callback = this.onMessage.bind(this);
+    socket.connection = this;
+    socket.callback = onSocketMessage;
   }
 
   /** Called by the TCP socket under a TLS one while connecting: notes what the handshake reached. */
@@ -196,7 +305,8 @@ export class Connection {
     return this.pending !== undefined;
   }
 
-  private onMessage(message: number, value?: number): void {
+  /** The socket's message (from its callback, onSocketMessage). */
+  message(message: number, value?: number): void {
     const hostname = this.origin.hostname;
     try {
       const pending = this.pending;
@@ -207,6 +317,7 @@ export class Connection {
           httpStats.handshakes++;
           if ((this.socket as { resumed?: boolean }).resumed)
             httpStats.resumed++;
+          forgetHandshake(this.socket!);
         }
         pending?.done(this);
       }
@@ -261,7 +372,52 @@ export class Connection {
       return;
     this.receivedAny = true;
     httpStats.bytesRead += buffer.byteLength;
-    this.events?.onData(new Uint8Array(buffer));
+    this.events?.onReceive(new Uint8Array(buffer), this);
+  }
+
+  /**
+   * The body's reader is behind (its chunks queued): TLS gets no more ciphertext until resume(). Else the
+   * SDK's TLS reads on past the record it just handed over, into the next one, whose buffer (the record's
+   * full size, up to 16 KB) it allocates as soon as that record's header is read: 16 KB of plaintext waiting
+   * for the reader and 16 KB of the next record, where onBody has one or the other. Over the SDK's
+   * SecureSocket only, once connected (on the host runtime its TCP socket is private: a no-op there); plain
+   * TCP hands over what one callback read, no more.
+   */
+  hold(): void {
+    const held = this.held;
+    if (held)
+      held.on = !held.final;
+    else if (this.holdable && this.connected && !this.isClosed) {
+      const tcp = (this.socket as { sock?: StreamSocket }).sock;
+      if (tcp)
+        this.held = new Held(tcp, this);
+    }
+  }
+
+  /**
+   * The reader has caught up: TLS reads what was kept, then on as before. `final`: for good (the connection
+   * ends, or is no longer the reader's).
+   */
+  resume(final = false): void {
+    const held = this.held;
+    if (!held)
+      return;
+    held.final ||= final;
+    held.on = false;
+    if (held.serving)
+      return; // the read under way goes on with the rest
+    held.serving = true;
+    try {
+      if (held.at < held.kept.length && !this.isClosed)
+        held.handler.call(held.tcp, SocketMessage.readable, held.kept.length - held.at);
+    }
+    finally {
+      held.serving = false;
+    }
+    if (held.on || this.held !== held)
+      return; // held again while TLS read (the rest stays kept), or closed
+    this.held = undefined;
+    held.remove();
   }
 
   /** Queues bytes (strings as UTF-8) and writes what the socket takes now. */
@@ -276,7 +432,7 @@ export class Connection {
   drained(): Promise<void> {
     if (!this.out?.pending || this.isClosed)
       return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   private flush(): void {
@@ -298,7 +454,9 @@ export class Connection {
 
   private wakeDrainWaiters(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (!waiters)
+      return;
+    this.drainWaiters = undefined;
     for (const resolve of waiters)
       resolve();
   }
@@ -307,14 +465,14 @@ export class Connection {
     if (this.isClosed)
       return;
     this.close();
-    this.events?.onEnd(error);
+    this.events?.onEnd(error, this);
   }
 
   close(): void {
     if (this.isClosed)
       return;
     this.isClosed = true;
-    this.pending = undefined;
+    this.pending = this.held = undefined;
     if (this.counted)
       httpStats.open--;
     this.socket = undefined;

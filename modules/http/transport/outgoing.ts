@@ -17,16 +17,16 @@ function closeQuietly(socket: StreamSocket): void {
   }
 }
 
+/** The pieces of one write: one array for every queue (a write is synchronous), made on first use, so that no write allocates one. */
+let writeParts: Uint8Array[] | undefined;
+
 export class OutgoingQueue {
   declare private readonly socket: StreamSocket;
   declare private readonly counter: WriteCounter | undefined;
   declare private readonly queue: Uint8Array[];
-  /** The pieces of one write: reused, so that no write allocates an array. */
-  declare private readonly parts: Uint8Array[];
 
   constructor(socket: StreamSocket, counter?: WriteCounter) {
     this.queue = [];
-    this.parts = [];
     this.socket = socket;
     this.counter = counter;
   }
@@ -50,7 +50,7 @@ export class OutgoingQueue {
   flush(): boolean {
     const socket = this.socket;
     const queue = this.queue;
-    const parts = this.parts;
+    const parts = (writeParts ??= []);
     while (queue.length) {
       const free = socket.write();
       if (free <= 0)
@@ -58,6 +58,7 @@ export class OutgoingQueue {
       // As many queued pieces as fit go out in one write (the SDK's write takes several): a head and its
       // body written apart let Nagle's algorithm hold the second until the peer's delayed ACK (~40 ms).
       let bytes = 0;
+      parts.length = 0; // shared: a write that threw on another socket may have left pieces in it
       while (queue.length && bytes < free && parts.length < 4) {
         let chunk = queue[0];
         if (chunk.length > free - bytes) {
@@ -70,7 +71,7 @@ export class OutgoingQueue {
         bytes += chunk.length;
       }
       socket.write.apply(socket, parts);
-      parts.length = 0; // not in a finally: a write that throws ends the connection, nothing flushes again
+      parts.length = 0; // not kept alive by the shared array
       if (this.counter)
         this.counter.bytesWritten += bytes;
     }
