@@ -143,8 +143,11 @@ export async function startFixtures(): Promise<Fixtures> {
   const httpsServer = https.createServer(tlsOptions, (request, response) => {
     if (request.url === "/stats")
       return response.end(JSON.stringify({ connections: httpsConnections, resumed: httpsResumed }));
-    if (request.url === "/64k") // written at once: Node sends it in full 16 KB TLS records
+    if (request.url === "/64k" || request.url === "/64k-close") { // written at once: Node sends it in full 16 KB TLS records
+      if (request.url === "/64k-close")
+        response.setHeader("connection", "close");
       return response.end(Buffer.alloc(65536, "a"));
+    }
     response.setHeader("content-type", "text/plain");
     response.end("hello over TLS");
   });

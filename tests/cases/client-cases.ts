@@ -4,6 +4,7 @@ import Debug from "debug";
 import Timer from "timer";
 import { HttpClient, request, type RequestOptions, type Response } from "http/client";
 import { Canceller } from "http/client/canceller";
+import { ResponseHeaders } from "http/client/response";
 import { httpStats } from "http/stats";
 import { HttpError, withContext } from "http/errors";
 import { KitError } from "kit/error";
@@ -78,6 +79,23 @@ export const clientCases: TestCase[] = [
       assert(dns === 0 && connect >= 0 && firstByte >= 0 && body >= 0, `timings ${JSON.stringify(response.timings)}`);
       equal(response.url, base() + "/hello", "url");
       equal(response.redirected, false, "redirected");
+    },
+  },
+  {
+    name: "client: response headers are one string: names any case, repeats joined or apart, values with colons or empty, entries in order",
+    async run() {
+      const headers = new ResponseHeaders([["set-cookie", "a=1"], ["content-type", "text/plain"], ["x-time", "12:30:00"], ["set-cookie", "b=2"], ["x-empty", ""], ["type", "inner"]]);
+      equal(headers.get("Set-Cookie"), "a=1, b=2", "repeats joined");
+      equal(headers.getAll("set-cookie").join("|"), "a=1|b=2", "repeats apart");
+      equal(headers.get("CONTENT-TYPE"), "text/plain", "any case");
+      equal(headers.get("type"), "inner", "a name that ends another is not that one");
+      equal(headers.get("x-time"), "12:30:00", "a value with colons");
+      equal(headers.get("x-empty"), "", "an empty value");
+      equal(headers.has("x-empty"), true, "has an empty one");
+      equal(headers.get("content"), null, "a name that begins another is not that one");
+      equal(headers.has("x-missing"), false, "has not");
+      equal(JSON.stringify(Array.from(headers)), JSON.stringify([["set-cookie", "a=1"], ["content-type", "text/plain"], ["x-time", "12:30:00"], ["set-cookie", "b=2"], ["x-empty", ""], ["type", "inner"]]), "entries in order");
+      equal(Array.from(new ResponseHeaders([])).length, 0, "none");
     },
   },
   {

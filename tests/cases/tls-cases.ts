@@ -1,6 +1,7 @@
 // HTTPS against the TLS zoo (tools/tls-zoo.ts): what verification must refuse, with which code,
 // and what it must accept. Both lanes; on the simulator it is the SDK's TLS stack with our ssl/cert and
 // handshake checks, on Node it is OpenSSL running the handshake and our validator judging the chain.
+import Timer from "timer";
 import { HttpClient } from "http/client";
 import type { TlsOptions } from "http/transport/secure-options";
 import { assert, equal, rejects, type TestCase } from "./harness";
@@ -253,6 +254,32 @@ export const tlsCases: TestCase[] = [
   accepts("expired_leaf", "an expired leaf with verify false", { verify: false }),
   accepts("forged_root", "a forged chain with verify false", { verify: false }),
   accepts("wildcard", "a name mismatch with verify false", { verify: false, serverName: "nothing.else.test" }),
+
+  // a reader slower than the records (the connection holds TLS reads while it is behind: http/transport/connection)
+  {
+    name: "https: a slow for-await reader of 64 KB in 16 KB records gets every byte, kept alive or closed by the server, and the pooled connection serves the next request",
+    async run() {
+      const client = new HttpClient();
+      const options = { tls: { ca: "fixture-ca.pem" }, timeouts: TIMEOUTS };
+      try {
+        for (const path of ["/64k", "/64k-close", "/64k"]) {
+          const response = await client.request(`https://localhost:${fixturePort("Https")}${path}`, options);
+          let received = 0;
+          let chunks = 0;
+          for await (const chunk of response.body) {
+            received += chunk.length;
+            if (++chunks % 8 === 0) // behind the socket: a record arrives while the reader waits
+              await new Promise((resolve) => Timer.set(resolve, 20));
+          }
+          equal(received, 65536, `${path}: body bytes`);
+        }
+        equal(await (await client.request(`https://localhost:${fixturePort("Https")}/`, options)).text(), "hello over TLS", "the next request");
+      }
+      finally {
+        client.close();
+      }
+    },
+  },
 ];
 
 /** Pins of the fixture HTTPS server's keys (leaf ← intermediate ← root), computed by the zoo. */
