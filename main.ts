@@ -10,6 +10,7 @@ import { clockIsSet, setClock } from "net/time";
 import { KitError } from "kit/error";
 import Timer from "timer";
 import Instrumentation from "instrumentation";
+import Debug from "debug";
 import { describeHttpStats } from "http/stats";
 import { HttpServer, type ServerTlsOptions } from "http/server";
 import { readTemperature } from "sensors/temperature";
@@ -265,12 +266,14 @@ async function main(): Promise<void> {
  * Node host runtime has no XS heaps: it adds a "Host Runtime" counter (the SDK has none of that name), and
  * the line then names what it measures there instead, so its figures are never read as the device's.
  */
+/** The heaps after a collection (what the application has left is the fixed size less this: docs/memory.md). */
 function describeMemory(): string {
+  Debug.gc();
   const read = (name: string): number => Instrumentation.get(Instrumentation.map(name as Parameters<typeof Instrumentation.map>[0])) ?? 0;
   if (Instrumentation.map("Host Runtime" as Parameters<typeof Instrumentation.map>[0]) !== undefined)
     return `host figures (Node, not the device's XS heaps): V8 heap and buffers used ${read("XS Chunk Heap Used")} bytes, ` +
       `V8 heap used ${read("XS Slot Heap Used")} bytes, sockets ${read("Network Sockets")}, host free ${read("System Free Memory")} bytes`;
-  return `chunk heap used ${read("XS Chunk Heap Used")} bytes, slot heap used ${read("XS Slot Heap Used")} bytes, ` +
+  return `after a collection: chunk heap used ${read("XS Chunk Heap Used")} bytes, slot heap used ${read("XS Slot Heap Used")} bytes, ` +
     `sockets ${read("Network Sockets")}, system free ${read("System Free Memory")} bytes`;
 }
 
