@@ -32,13 +32,15 @@ const SEQ_COUNT = 10;
 const VALIDATIONS = 5;
 const SEQ_SIZE = 1024;
 const BUDGET_SIZE = 1024;
+/** What an idle pooled connection held before issue #22 (06aa3d4, BENCH_ONLY=pooled/, 2026-12-03 15:25 UTC): live chunk + slot bytes. */
+const POOLED_BEFORE = { http: 152 + 2048, https: 2176 + 6080 };
 
 const benchDir = path.join(projectRoot, "bench", "sim");
 const { file: resultsFile, shown: resultsShown } = outputFile("results.json");
 
 interface Job {
   client: "ours" | "ours-onbody" | "sdk" | "raw";
-  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate" | "pooled" | "anatomy";
   secure: boolean;
   port: number;
   size: number;
@@ -220,6 +222,8 @@ async function runJob(built: BuiltApp, job: Job): Promise<Measure> {
     current = { job, mcsim, cpuStart: [0, 0], wallStart: 0, done: resolve };
   });
   const run = await runInSimulator(built, (line) => {
+    if (process.env.BENCH_TRACE && line.includes("LIVE ")) // each live sample, with BENCH_TRACE
+      console.log(`    | ${line}`);
     lines.push(line);
     if (lines.length > 50)
       lines = lines.slice(-50);
@@ -381,10 +385,13 @@ jobs.push({ key: "budget/reuse", job: { client: "ours", workload: "budget-reuse"
 jobs.push({ key: "validate/handshake", job: { client: "ours", workload: "seq", secure: true, port: httpsNoCachePort, size: SEQ_SIZE, count: 1 } });
 for (const chain of ["normal", "lookalike", "ec", "ec-lookalike"])
   jobs.push({ key: `validate/${chain}`, job: { client: "ours", workload: "validate", secure: true, port: httpsPort, size: 0, count: VALIDATIONS, chain: `bench-chain-${chain}.pem` } });
+// what an idle pooled connection holds (issue #22): live with it pooled, less live once the pool has closed it
+jobs.push({ key: "pooled/http", job: { client: "ours", workload: "pooled", secure: false, port: httpPort, size: SEQ_SIZE, count: 1 } });
+jobs.push({ key: "pooled/https", job: { client: "ours", workload: "pooled", secure: true, port: httpsPort, size: SEQ_SIZE, count: 1 } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
-const selected = only === "probe" // a diagnostic: what each part of a request keeps live (see BENCH_VERBOSE)
-  ? [{ key: "probe/http", job: { client: "ours", workload: "probe", secure: false, port: httpPort, size: 64 * KB, count: 1 } as Job },
-    { key: "probe/https", job: { client: "ours", workload: "probe", secure: true, port: httpsPort, size: 64 * KB, count: 1 } as Job }]
+const selected = only === "probe" || only === "anatomy" // diagnostics: what each part of a request keeps live (see BENCH_VERBOSE)
+  ? [{ key: `${only}/http`, job: { client: "ours", workload: only, secure: false, port: httpPort, size: 64 * KB, count: 1 } as Job },
+    { key: `${only}/https`, job: { client: "ours", workload: only, secure: true, port: httpsPort, size: 64 * KB, count: 1 } as Job }]
   : only ? jobs.filter((j) => only.split(",").some((part) => j.key.includes(part))) : jobs;
 
 const collected = new Map<string, Measure[]>();
@@ -451,7 +458,16 @@ if (!only) {
     target(`(b) ${scheme}, onBody: CPU per MB of body ours/raw drain`, ratio(perMB(scheme, "ours-onbody"), perMB(scheme, "raw")), 1.15);
   }
   target("bytecode: core client / SDK http module", ratio(coreBytes, sdkHttp), 1.0);
+  // issue #22: live heap per request against the SDK's Request, both body styles
+  for (const client of ["ours", "ours-onbody"])
+    for (const size of SIZES)
+      target(`#22 http GET ${size / KB} KB${client === "ours" ? "" : ", onBody"}: live heap ours/sdk`, ratio(heap(m(`get/http/${size / KB}K/${client}`)), heap(m(`get/http/${size / KB}K/sdk`))), 2);
+  for (const size of [16, 1024])
+    target(`#22 https GET ${size} KB, onBody: live heap ours/sdk`, ratio(heap(m(`get/https/${size}K/ours-onbody`)), heap(m(`get/https/${size}K/sdk`))), 1.2);
 }
+if (collected.has("pooled/http") && collected.has("pooled/https")) // issue #22: an idle pooled connection, against 06aa3d4's
+  for (const scheme of ["http", "https"] as const)
+    target(`#22 an idle pooled ${scheme} connection: live heap / 06aa3d4's (${POOLED_BEFORE[scheme]} B)`, ratio(heap(m(`pooled/${scheme}`)), POOLED_BEFORE[scheme]), 0.5);
 if (collected.has("newconn/tls13/ours") && collected.has("newconn/tls12/ours")) // issue #20
   target("10 new HTTPS connections: CPU TLS 1.3 (1 full + 9 resumed) / ten full TLS 1.2", ratio(m("newconn/tls13/ours").cpuMs, m("newconn/tls12/ours").cpuMs), 0.4);
 if (["validate/handshake", "validate/normal", "validate/lookalike"].every((key) => collected.has(key))) {
@@ -495,8 +511,8 @@ if (failures.length)
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown> : {};
 if (!only)
   delete previous.simPartial; // a full run supersedes any partial one
-if (only !== "probe") // the diagnostic's figures are in its trace, not in the file
+if (only !== "probe" && only !== "anatomy") // the diagnostics' figures are in their trace, not in the file
   writeFileSync(resultsFile, JSON.stringify(only ? { ...previous, simPartial: summary } : { ...previous, sim: summary, budget }, null, 2) + "\n");
-if (only !== "probe")
+if (only !== "probe" && only !== "anatomy")
   console.log(`  written: ${resultsShown}`);
 process.exit(failures.length ? 1 : 0);

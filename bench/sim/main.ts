@@ -15,7 +15,11 @@ import { Request } from "http";
 import { HttpClient, type RequestOptions } from "http/client";
 import { Connection } from "http/transport/connection";
 import { ResponseParser } from "http/protocol/response-parser";
+import { BodyStream, Response, ResponseHeaders } from "http/client/response";
+import { Exchange } from "http/client/exchange";
 import { URL } from "url";
+import { utf8Bytes } from "http/text";
+import { httpStats } from "http/stats";
 import { secureOptions } from "http/transport/secure-options";
 import { loadPemCertificates } from "tls/certificates";
 import { TlsError, validateServerChain } from "tls/validate";
@@ -24,7 +28,7 @@ interface Job {
   /** "ours" (for await) | "ours-onbody" (the onBody option) | "sdk" | "raw" */
   client: string;
   /** "seq": `count` sequential GETs of `size` bytes; "get": one GET of `size` bytes; budget: see below. */
-  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate";
+  workload: "seq" | "get" | "idle" | "probe" | "budget-plain" | "budget-https" | "budget-reuse" | "validate" | "pooled" | "anatomy";
   /** validate: the resource holding the chain a server would send (leaf first). */
   chain?: string;
   /** seq: every request with `Connection: close`. */
@@ -68,13 +72,15 @@ const LIVE_EVERY = 65536;
  * and even. The first body bytes give a body of any size a reading while it is being read, so that a
  * 16 KB body and a 1 MB one are compared in the same states.
  */
-function sampleLive(): void {
+function sampleLive(where: string): void {
   sample();
   if (!liveOn)
     return;
   Debug.gc();
   sinceLive = 0;
   const [chunk, slot] = heaps();
+  if (config.benchTrace)
+    trace(`LIVE ${where}: chunk ${chunk} slot ${slot}\n`);
   liveChunk = Math.max(liveChunk, chunk);
   liveSlot = Math.max(liveSlot, slot);
 }
@@ -82,8 +88,9 @@ function sampleLive(): void {
 function bodyBytes(n: number): void {
   sinceLive += n;
   if (firstBody || sinceLive >= LIVE_EVERY) {
+    const where = firstBody ? "first body bytes" : "body";
     firstBody = false;
-    sampleLive();
+    sampleLive(where);
   }
 }
 
@@ -139,7 +146,7 @@ async function oursGet(client: HttpClient, job: Job, size: number): Promise<numb
   const response = await client.request(url(job, size), job.close || job.tls13
     ? { headers: job.close ? { connection: "close" } : undefined, tls: job.tls13 ? { maxVersion: "TLSv1.3" } : undefined }
     : undefined);
-  sampleLive();
+  sampleLive("head");
   if (response.status !== 200)
     throw new Error(`status ${response.status}`);
   let total = 0;
@@ -159,7 +166,7 @@ async function oursOnBody(client: HttpClient, job: Job, size: number): Promise<n
       bodyBytes(chunk.length); // its first chunk is sampled live, in the socket's callback, with the record it came in
     },
   });
-  sampleLive();
+  sampleLive("head");
   if (response.status !== 200)
     throw new Error(`status ${response.status}`);
   return response.consume();
@@ -183,7 +190,7 @@ function sdkGet(job: Job, size: number): Promise<number> {
         bodyBytes(bytes ? bytes.byteLength : 0);
       }
       else if (message === Request.headersComplete)
-        sampleLive();
+        sampleLive("head");
       else if (message === Request.responseComplete)
         resolve(total);
       else if (message < 0)
@@ -223,7 +230,7 @@ function rawGet(job: Job, size: number): Promise<number> {
             }
           if (head < 0)
             return reject(new Error("no blank line in the first read"));
-          sampleLive();
+          sampleLive("head");
         }
         total += bytes.byteLength;
         bodyBytes(bytes.byteLength);
@@ -277,15 +284,80 @@ async function run(job: Job, client: HttpClient): Promise<number> {
       total += await sdkGet(job, job.size);
     else
       total += await rawGet(job, job.size);
-    sampleLive(); // the end of each response, outside any socket callback
+    sampleLive("end"); // the end of each response, outside any socket callback
   }
   return total;
 }
+
+function noop(): void {}
 
 /** What is live, after a collection: [chunk, slot] bytes. */
 function live(): [number, number] {
   Debug.gc();
   return heaps();
+}
+
+/** A diagnostic (BENCH_ONLY=anatomy, in a fresh VM): what each part of one request at its head frees when let go, in turn. */
+async function anatomy(job: Job, client: HttpClient, start: [number, number]): Promise<void> { // eslint-disable-line prefer-const
+  const href = url(job, 16 * 1024);
+  const settle = () => new Promise((resolve) => Timer.set(resolve, 50));
+    {
+    // Anatomy of a request at its head on a new connection: what each part frees when let go, in turn.
+    let anatomy: HttpClient | undefined = client;
+    {
+      // first, what first uses cost (once per VM)
+      let mark = live();
+      const once = (what: string) => {
+        const now = live();
+        trace(`PROBE anatomy: first use of ${what}: chunk ${now[0] - mark[0]} slot ${now[1] - mark[1]}\n`);
+        mark = now;
+      };
+      utf8Bytes("GET");
+      once("http/text's utf8Bytes (a TextEncoder, the module's variables written)");
+      httpStats.bytesRead += 0;
+      once("httpStats (a preloaded object written)");
+      await new Promise<void>((resolve) => {
+        const s = new Socket({ host, port: job.port }) as unknown as StreamSocket;
+        s.callback = (message: number) => {
+          if (message === 1) {
+            Promise.resolve().then(() => s.close());
+            resolve();
+          }
+        };
+      });
+      await settle();
+      once("a Socket, connected and closed");
+      start = live();
+    }
+    let r: Record<string, unknown> | undefined = await anatomy.request(href) as unknown as Record<string, unknown>;
+    let last = live();
+    trace(`PROBE anatomy: at the head chunk +${last[0] - start[0]} slot +${last[1] - start[1]}\n`);
+    const stream = r.body as Record<string, unknown>;
+    const exchange = stream.owner as Record<string, unknown>;
+    const connection = exchange.connection as Record<string, unknown>;
+    const step = (what: string, drop: () => void) => {
+      drop();
+      const now = live();
+      trace(`PROBE anatomy: - ${what}: chunk ${now[0] - last[0]} slot ${now[1] - last[1]}\n`);
+      last = now;
+    };
+    step("the queued body bytes", () => (stream.chunks = undefined));
+    step("the response's headers", () => (r!.headers = undefined));
+    step("the timings", () => (r!.timings = exchange.timings = undefined));
+    step("the parser", () => (exchange.parser = undefined));
+    step("the request's options, headers, body", () => (exchange.options = exchange.headers = exchange.body = undefined));
+    step("the exchange's timer", () => (exchange.stopTimer as () => void).call(exchange));
+    step("the connection (closed, dropped)", () => { (connection.close as () => void).call(connection); exchange.connection = undefined; });
+    await settle();
+    step("50 ms later", () => undefined);
+    step("the pool", () => (anatomy = undefined));
+    step("the exchange", () => (stream.owner = undefined));
+    step("the response and its stream", () => (r = undefined));
+    await settle();
+    step("50 ms later", () => undefined);
+    trace(`PROBE anatomy: left: chunk +${last[0] - start[0]} slot +${last[1] - start[1]}\n`);
+  }
+  await new Promise((resolve) => Timer.set(resolve, 500)); // trace lines travel to xsbug-log before "end"
 }
 
 /** A diagnostic (BENCH_ONLY=probe): traces what each step of our client's requests keeps live. */
@@ -315,7 +387,7 @@ async function probe(job: Job): Promise<void> {
     connection = await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, () => undefined).ready;
     await new Promise<void>((resolve) => {
       let received = 0;
-      connection!.events = { onData(bytes) { received += bytes.length; if (received >= job.size) resolve(); }, onEnd() { resolve(); } };
+      connection!.events = { onReceive(bytes) { received += bytes.length; if (received >= job.size) resolve(); }, onEnd() { resolve(); } };
       connection!.write(`GET /bytes?n=${job.size} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     });
     connection!.events = undefined;
@@ -343,10 +415,36 @@ async function probe(job: Job): Promise<void> {
     each("a suspended async function", () => (async () => { await new Promise(() => undefined); })());
     each("a URL (the SDK's)", () => new URL(href));
     each("a ResponseParser", () => new ResponseParser({ onHead() {}, onData() {}, onComplete() {} }, { maxHeaderBytes: 8192 }));
+    const fields = (): [string, string][] => [["content-type", "application/octet-stream"], ["content-length", "65536"], ["date", "Thu, 03 Dec 2026 15:00:00 GMT"], ["connection", "keep-alive"], ["keep-alive", "timeout=60"]];
+    each("five header fields as [name, value] arrays", fields);
+    each("a ResponseHeaders of five fields", () => new ResponseHeaders(fields()));
+    each("a BodyStream", () => new BodyStream({ abortBody() {} }));
+    const pool = { acquire() { return undefined as never; }, release() {} };
+    const parsed = new URL(href);
+    each("an Exchange, not started (the URL shared)", () => new Exchange(pool, parsed, "GET", [], {}, {}));
+    each("a Response of five fields", () => new Response({ version: "1.1", status: 200, statusText: "OK", headers: fields(), bodyKind: "length", contentLength: 1, keepAlive: true }, href, new BodyStream({ abortBody() {} }), 1 << 20, { dns: 0, connect: 0, tls: 0, firstByte: 0, body: -1 }, host));
+    each("an object of ten fields", () => ({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10 }));
+    each("a resolved promise", () => Promise.resolve(1));
+    const buffer = new ArrayBuffer(1024);
+    each("a Uint8Array view of an ArrayBuffer", () => new Uint8Array(buffer));
+    each("an empty array", () => []);
     const timers: ReturnType<typeof Timer.set>[] = [];
+    each("a Timer of a shared callback", () => { const t = Timer.set(noop, 60000); timers.push(t); return t; });
     each("a Timer and its callback", () => { const t = Timer.set(() => undefined, 60000); timers.push(t); return t; });
     for (const t of timers)
       Timer.clear(t);
+    {
+      const before = live();
+      let held: Connection[] | undefined = [];
+      for (let i = 0; i < 10; i++)
+        held.push(await Connection.open({ secure: false, hostname: host, port: job.port, key: "k" }, undefined, noop).ready);
+      const after = live();
+      trace(`PROBE part a Connection, connected: chunk +${Math.round((after[0] - before[0]) / 10)} slot +${Math.round((after[1] - before[1]) / 10)}\n`);
+      for (const c of held)
+        c.close();
+      held = undefined;
+      await settle();
+    }
   }
   {
     const c = new HttpClient();
@@ -372,6 +470,61 @@ async function probe(job: Job): Promise<void> {
   await readOne(new HttpClient(), { headers: { Connection: "close" } });
   await settle();
   show("a client after a Connection: close request read (nothing pooled)");
+  {
+    // What one more request holds at its head, and at its first chunk (for await): n requests at once, less one
+    const many = new HttpClient({ maxSocketsPerOrigin: 8 });
+    const atHeads = async (n: number) => {
+      const before = live();
+      const responses: Awaited<ReturnType<HttpClient["request"]>>[] = [];
+      for (let i = 0; i < n; i++)
+        responses.push(await many.request(href));
+      const heads = live();
+      const iterators = responses.map((r) => r.body[Symbol.asyncIterator]());
+      const firsts: unknown[] = [];
+      for (const iterator of iterators)
+        firsts.push(await iterator.next());
+      const first = live();
+      for (const iterator of iterators)
+        while (!(await iterator.next()).done)
+          ;
+      return [heads[0] - before[0], heads[1] - before[1], first[0] - before[0], first[1] - before[1]];
+    };
+    {
+      // a request at its head on a new connection, and the same client's next one on the pooled connection
+      const fresh = new HttpClient();
+      const before = live();
+      let r: Awaited<ReturnType<HttpClient["request"]>> | undefined = await fresh.request(href);
+      const atHead = live();
+      await r.consume(() => undefined);
+      r = undefined;
+      const after = live();
+      await settle();
+      const settled = live();
+      r = await fresh.request(href);
+      const again = live();
+      await r.consume(() => undefined);
+      r = undefined;
+      trace(`PROBE new connection: at the head chunk +${atHead[0] - before[0]} slot +${atHead[1] - before[1]}; after the body chunk +${after[0] - before[0]} slot +${after[1] - before[1]}; 50 ms later chunk +${settled[0] - before[0]} slot +${settled[1] - before[1]}; the next request at its head chunk +${again[0] - before[0]} slot +${again[1] - before[1]}\n`);
+      const origin = { secure: job.secure, hostname: host, port: job.port, key: `x://${host}:${job.port}` };
+      const before2 = live();
+      let c: Connection | undefined = await (fresh as unknown as { acquire(o: unknown, t: unknown, f: boolean): { ready: Promise<Connection> } }).acquire(origin, undefined, true).ready;
+      const acquired = live();
+      trace(`PROBE a connection by the pool's acquire(): chunk +${acquired[0] - before2[0]} slot +${acquired[1] - before2[1]}\n`);
+      c.close();
+      c = undefined;
+      fresh.close();
+      await settle();
+    }
+    await atHeads(1); // first-use allocations, and the pool's connections, before the figures
+    await settle();
+    const one = await atHeads(1);
+    await settle();
+    const five = await atHeads(5);
+    trace(`PROBE one request at its head: chunk +${one[0]} slot +${one[1]}; at its first chunk: chunk +${one[2]} slot +${one[3]}\n`);
+    trace(`PROBE each more request at its head: chunk +${Math.round((five[0] - one[0]) / 4)} slot +${Math.round((five[1] - one[1]) / 4)}; at its first chunk: chunk +${Math.round((five[2] - one[2]) / 4)} slot +${Math.round((five[3] - one[3]) / 4)}\n`);
+    many.close();
+    await settle();
+  }
   await readOne(new HttpClient({ idleTimeout: 0 }));
   await settle();
   show("a client (idleTimeout 0) after a request read (pooled, no idle timer)");
@@ -436,6 +589,8 @@ async function main(): Promise<void> {
   const chain = job.workload === "validate" ? loadPemCertificates(job.chain!) : [];
   const anchors = job.workload === "validate" ? loadPemCertificates("bench-ca.pem") : [];
   const [baseChunk, baseSlot] = live();
+  if (config.benchTrace)
+    trace(`LIVE base: chunk ${baseChunk} slot ${baseSlot}\n`);
   peakChunk = liveChunk = baseChunk;
   peakSlot = liveSlot = baseSlot;
   const timer = Timer.repeat(sample, 5);
@@ -447,10 +602,29 @@ async function main(): Promise<void> {
       await new Promise((resolve) => Timer.set(resolve, job.size));
     else if (job.workload === "validate")
       bytes = validate(job, chain, anchors);
+    else if (job.workload === "anatomy") { // the get job's prelude, then its request taken apart at the head
+      await anatomy(job, client, [baseChunk, baseSlot]);
+      throw new Error("anatomy");
+    }
+    else if (job.workload === "pooled") {
+      // What an idle pooled connection holds: live with it in the pool, less live once the pool has closed it
+      // (both 50 ms after, when pending jobs have run and a close has landed); reported as the live figures.
+      liveOn = false; // oursGet's own samples are not this figure
+      bytes = await oursGet(client, job, job.size);
+      await new Promise((resolve) => Timer.set(resolve, 50));
+      const pooled = live();
+      client.close();
+      await new Promise((resolve) => Timer.set(resolve, 50));
+      const closed = live();
+      liveChunk = baseChunk + pooled[0] - closed[0];
+      liveSlot = baseSlot + pooled[1] - closed[1];
+      if (config.benchTrace)
+        trace(`LIVE pooled: chunk ${pooled[0]} slot ${pooled[1]}; closed: chunk ${closed[0]} slot ${closed[1]}\n`);
+    }
     else if (job.workload.startsWith("budget")) {
       firstBody = true;
       bytes = await oursGet(client, job, job.size);
-      sampleLive();
+      sampleLive("end");
     }
     else
       bytes = await run(job, client);
