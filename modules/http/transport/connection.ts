@@ -132,7 +132,8 @@ class Held {
   /** Not to be held again: the connection ends, or is no longer the reader's. */
   declare final: boolean;
   declare serving: boolean;
-  declare kept: Uint8Array;
+  /** What the TCP socket brought, in pieces as read (no copy per tick), and how much of the first was served. */
+  declare kept: Uint8Array[];
   declare at: number;
   declare readonly tcp: HeldSocket;
   declare readonly read: StreamSocket["read"];
@@ -141,7 +142,7 @@ class Held {
   constructor(tcp: HeldSocket, connection: Connection) {
     this.on = true;
     this.final = this.serving = false;
-    this.kept = new Uint8Array(0);
+    this.kept = [];
     this.at = 0;
     this.tcp = tcp;
     this.read = tcp.read;
@@ -158,15 +159,32 @@ class Held {
       this.keep();
       return args.length ? undefined : 0;
     }
-    const left = this.kept.length - this.at;
+    const left = this.left;
     if (!args.length)
       return left;
     if (!left)
       return undefined;
-    const n = typeof args[1] === "number" ? Math.min(left, args[1]) : left;
-    const out = this.kept.slice(this.at, this.at + n);
-    this.at += n;
+    const out = new Uint8Array(typeof args[1] === "number" && args[1] < left ? args[1] : left);
+    const kept = this.kept;
+    for (let filled = 0; filled < out.length;) {
+      const piece = kept[0];
+      const n = Math.min(piece.length - this.at, out.length - filled);
+      out.set(piece.subarray(this.at, this.at + n), filled);
+      filled += n;
+      this.at += n;
+      if (this.at === piece.length) {
+        kept.shift();
+        this.at = 0;
+      }
+    }
     return out.buffer;
+  }
+  /** Bytes kept and not yet served. */
+  get left(): number {
+    let n = -this.at;
+    for (const piece of this.kept)
+      n += piece.length;
+    return n;
   }
   /** Takes what the TCP socket has now (on lin its read buffer lasts one callback). */
   keep(): void {
@@ -176,13 +194,9 @@ class Held {
     const bytes = (this.read as (...a: unknown[]) => unknown).call(this.tcp, ArrayBuffer) as ArrayBuffer | undefined;
     if (!bytes || !bytes.byteLength)
       return;
-    const kept = this.kept;
-    const next = new Uint8Array(kept.length - this.at + bytes.byteLength);
-    next.set(kept.subarray(this.at));
-    next.set(new Uint8Array(bytes), kept.length - this.at);
-    this.kept = next;
-    this.at = 0;
-    connection.events?.onReceive(next.subarray(0, 0), connection); // the body is not stalled (the idle deadline)
+    const piece = new Uint8Array(bytes);
+    this.kept.push(piece);
+    connection.events?.onReceive(piece.subarray(0, 0), connection); // the body is not stalled (the idle deadline)
   }
   message(message: number, value?: number): void {
     if (message === SocketMessage.readable) {
@@ -408,8 +422,9 @@ export class Connection {
       return; // the read under way goes on with the rest
     held.serving = true;
     try {
-      if (held.at < held.kept.length && !this.isClosed)
-        held.handler.call(held.tcp, SocketMessage.readable, held.kept.length - held.at);
+      const left = held.left;
+      if (left && !this.isClosed)
+        held.handler.call(held.tcp, SocketMessage.readable, left);
     }
     finally {
       held.serving = false;
