@@ -385,7 +385,7 @@ export const clientCases: TestCase[] = [
     },
   },
   {
-    name: "client: onBody takes the final response's body from its first byte (never a followed redirect's); consume() then gives the count",
+    name: "client: onBody takes the final response's body from its first byte (never a followed redirect's); consume() then gives the count, to every caller",
     async run() {
       const size = 50_000;
       let seen = 0;
@@ -396,7 +396,10 @@ export const clientCases: TestCase[] = [
           status = from.status;
         },
       });
-      equal(await response.consume(), size, "count");
+      const [first, second] = await Promise.all([response.consume(), response.consume()]); // asked twice before the end
+      equal(first, size, "count");
+      equal(second, size, "count, asked again");
+      equal(await response.consume(), size, "count, asked after the end");
       equal(seen, size, "bytes handed to onBody");
       equal(status, 200, "the response, given with each chunk");
       let text = "";

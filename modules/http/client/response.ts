@@ -86,9 +86,11 @@ export class BodyStream implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   declare private context: unknown;
   /** Body bytes handed to onChunk. */
   declare private total: number;
+  /** What settled() returned before the end: every caller gets the same promise. */
+  declare private ending: Promise<number> | undefined;
   declare private readonly owner: BodyOwner;
   constructor(owner: BodyOwner) {
-    this.chunks = this.error = this.resolve = this.reject = this.onChunk = this.context = undefined;
+    this.chunks = this.error = this.resolve = this.reject = this.onChunk = this.context = this.ending = undefined;
     this.state = this.total = 0;
     this.owner = owner;
   }
@@ -198,9 +200,11 @@ export class BodyStream implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   }
   /** Consuming: resolves with the number of body bytes once the body has ended; rejects with what ended it. */
   settled(): Promise<number> {
+    if (this.ending)
+      return this.ending;
     if (this.state & Body.ENDED)
       return this.error !== undefined ? Promise.reject(this.error) : Promise.resolve(this.total);
-    return new Promise((resolve, reject) => {
+    return this.ending = new Promise((resolve, reject) => {
       this.resolve = resolve as (value: never) => void;
       this.reject = reject;
     });
