@@ -225,8 +225,7 @@ export class HttpClient implements Pool {
       const connection = idle[i];
       if (connection.origin.key !== key)
         continue;
-      idle.splice(i, 1);
-      this.expires.splice(i, 1);
+      this.removeAt(i);
       connection.events = undefined;
       if (!connection.closed)
         return connection;
@@ -247,9 +246,13 @@ export class HttpClient implements Pool {
     const at = this.idle.indexOf(connection);
     if (at < 0)
       return false;
+    this.removeAt(at);
+    return true;
+  }
+
+  private removeAt(at: number): void {
     this.idle.splice(at, 1);
     this.expires.splice(at, 1);
-    return true;
   }
 
   private forget(key: string): void {
