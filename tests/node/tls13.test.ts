@@ -379,6 +379,14 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       assert.equal(outcome.socket.olderServer, false, "no retry with TLS 1.2 after a downgrade");
     });
 
+    it("knows a TLS 1.2-only server by its 1.2 ServerHello (1.2 suites offered, 1.2 extensions answered): olderServer, for the fallback", async () => {
+      const { outcome, server } = await attack("tls12-server");
+      assert.equal(outcome.report.code, "ERR_TLS_HANDSHAKE");
+      assert.match(outcome.report.message ?? "", /chose protocol 0x303, not TLS 1\.3/);
+      assert.equal(outcome.socket.olderServer, true, "a TLS 1.2 attempt may follow");
+      assert.deepEqual(server, ["alert 70"]);
+    });
+
     it("refuses a pre_shared_key the client never offered", async () => {
       const { outcome, server } = await attack("unoffered-psk");
       assert.match(outcome.report.message ?? "", /pre-shared key the client did not offer/);

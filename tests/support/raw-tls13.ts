@@ -1,6 +1,7 @@
 // A hand-written TLS 1.3 server (RFC 8446) over raw `net`, for the attacks Node's own server cannot be made to
 // mount: a Finished that does not match, a CertificateVerify by another key, a key share off the curve, an
-// answer in TLS 1.2 carrying the downgrade sentinel, a pre_shared_key the client never offered. With fault
+// answer in TLS 1.2 carrying the downgrade sentinel, a pre_shared_key the client never offered; and, not an
+// attack, an honest TLS 1.2-only server's answer ("tls12-server": a 1.2 suite, 1.2 extensions). With fault
 // "none" it completes a correct handshake (P-256 ECDHE, TLS_AES_128_GCM_SHA256, an ECDSA P-256 leaf), so the
 // faults are the only difference. It reads the ClientHello and counts what came after its flight: a client
 // Finished (the client accepted everything) or an alert (with its description).
@@ -9,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, randomBytes, sign } from "node:crypto";
 import { HandshakeReader } from "../../host/tls-records.js";
 
-export type Tls13Fault = "none" | "bad-finished" | "other-key" | "off-curve" | "downgrade" | "unoffered-psk";
+export type Tls13Fault = "none" | "bad-finished" | "other-key" | "off-curve" | "downgrade" | "unoffered-psk" | "tls12-server";
 
 export interface RawTls13Options {
   /** DER certificates, leaf first; the leaf's key is ECDSA P-256. */
@@ -93,12 +94,16 @@ class Protection {
 interface Hello {
   sessionId: Buffer;
   p256Share?: Buffer;
+  suites: number[];
 }
 
 function parseClientHello(body: Buffer): Hello {
   let at = 2 + 32;
   const sessionId = body.subarray(at + 1, at + 1 + body[at]);
   at += 1 + body[at];
+  const suites: number[] = [];
+  for (let i = 0; i < body.readUInt16BE(at); i += 2)
+    suites.push(body.readUInt16BE(at + 2 + i));
   at += 2 + body.readUInt16BE(at); // cipher suites
   at += 1 + body[at];              // compression
   const end = at + 2 + body.readUInt16BE(at);
@@ -119,7 +124,7 @@ function parseClientHello(body: Buffer): Hello {
     }
     at += 4 + length;
   }
-  return { sessionId: Buffer.from(sessionId), p256Share };
+  return { sessionId: Buffer.from(sessionId), p256Share, suites };
 }
 
 function serve(socket: net.Socket, options: RawTls13Options, outcome: (text: string) => void): void {
@@ -139,6 +144,18 @@ function serve(socket: net.Socket, options: RawTls13Options, outcome: (text: str
     const ecdh = createECDH("prime256v1");
     const serverShare = ecdh.generateKeys();
     const random = randomBytes(32);
+    if (options.fault === "tls12-server") { // picks the client's first TLS 1.2 suite, as a 1.2-only server does
+      const suite = hello.suites.find((s) => s >> 8 !== 0x13);
+      if (suite === undefined) {
+        socket.end(Buffer.from([21, 3, 3, 0, 2, 2, 40])); // no suite in common: handshake_failure
+        return "stop";
+      }
+      const renegotiationInfo = ext(0xff01, u8(0)), pointFormats = ext(11, Buffer.from([1, 0]));
+      const sh = handshake(2, Buffer.concat([u16(0x0303), random, vec8(hello.sessionId), u16(suite), u8(0), vec16(Buffer.concat([renegotiationInfo, pointFormats]))]));
+      socket.write(Buffer.concat([u8(22), u16(0x0303), vec16(sh)]));
+      stage = "client";
+      return "stop";
+    }
     if (options.fault === "downgrade") {
       Buffer.from("444f574e47524401", "hex").copy(random, 24);
       const sh = handshake(2, Buffer.concat([u16(0x0303), random, vec8(hello.sessionId), u16(0xc02b), u8(0), vec16(Buffer.alloc(0))]));

@@ -55,6 +55,13 @@ export const enum Alert {
 export const TLS13 = 0x0304;
 export const TLS_AES_128_GCM_SHA256 = 0x1301;
 export const TLS_AES_256_GCM_SHA384 = 0x1302;
+/**
+ * TLS 1.2 suites offered after the 1.3 ones: those of the SDK's TLS 1.2 (its ssl/ciphersuites: ECDHE, then
+ * static RSA). A 1.3 server never picks them; a server that speaks only 1.2 does, and answers with a 1.2
+ * ServerHello (the client then knows it as an older server and falls back) where, offered 1.3 suites alone,
+ * it finds nothing in common and answers handshake_failure, or (the SDK's own server) closes.
+ */
+export const TLS12_SUITES = [0xc02b, 0xc02f, 0xc027, 0x003c, 0x003d, 0x002f, 0x0035];
 export const SECP256R1 = 0x0017;
 export const SECP384R1 = 0x0018;
 
@@ -229,6 +236,8 @@ export function buildClientHello(options: ClientHelloOptions): { message: Uint8A
   w.open(2);
   for (const suite of options.suites)
     w.u16(suite);
+  for (const suite of TLS12_SUITES)
+    w.u16(suite);
   w.close();
   w.u8(1).u8(0); // compression: null only
   w.open(2);
@@ -298,7 +307,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 /** Extensions of a message as type → body, refusing a repeated one; `allowed` lists what may appear. */
-function extensions(r: Reader, allowed: number[], where: string): Map<number, Reader> {
+function extensions(r: Reader, allowed: number[] | undefined, where: string): Map<number, Reader> {
   const found = new Map<number, Reader>();
   const list = r.sub(2);
   while (list.left) {
@@ -306,7 +315,7 @@ function extensions(r: Reader, allowed: number[], where: string): Map<number, Re
     const body = list.sub(2);
     if (found.has(type))
       throw new ProtocolError(Alert.illegalParameter, `${where} repeats extension ${type}`);
-    if (!allowed.includes(type))
+    if (allowed && !allowed.includes(type))
       throw new ProtocolError(Alert.unsupportedExtension, `${where} carries extension ${type}, which the client did not offer`);
     found.set(type, body);
   }
@@ -329,15 +338,20 @@ export function parseServerHello(body: Uint8Array): ServerHello {
     hello.version = legacyVersion;
     return hello;
   }
-  const found = extensions(r, retry ? [Ext.supportedVersions, Ext.keyShare, Ext.cookie] : [Ext.supportedVersions, Ext.keyShare, Ext.preSharedKey], "ServerHello");
+  const found = extensions(r, undefined, "ServerHello");
   r.finish();
   const versions = found.get(Ext.supportedVersions);
-  if (versions) {
-    hello.version = versions.u16();
-    versions.finish();
-  }
-  else
+  if (!versions) {
+    // TLS 1.2, whose extensions (renegotiation_info, ec_point_formats, ...) answer its own offer: the caller refuses it by its version
     hello.version = legacyVersion;
+    return hello;
+  }
+  const allowed = retry ? [Ext.supportedVersions, Ext.keyShare, Ext.cookie] : [Ext.supportedVersions, Ext.keyShare, Ext.preSharedKey];
+  for (const type of found.keys())
+    if (!allowed.includes(type))
+      throw new ProtocolError(Alert.unsupportedExtension, `ServerHello carries extension ${type}, which the client did not offer`);
+  hello.version = versions.u16();
+  versions.finish();
   const share = found.get(Ext.keyShare);
   if (share) {
     if (retry)

@@ -4,6 +4,7 @@
 import { BlockCipher } from "crypt";
 import GCM from "gcm";
 import { Alert, ProtocolError } from "tls/tls13/messages";
+import { notTls } from "tls/report";
 
 export const enum ContentType {
   changeCipherSpec = 20,
@@ -124,7 +125,7 @@ export class RecordReader {
   #framer = new Framer(5, (header) => {
     const length = (header[3] << 8) | header[4];
     if (header[0] < ContentType.changeCipherSpec || header[0] > ContentType.applicationData || header[1] !== 3)
-      throw new ProtocolError(Alert.decodeError, "the server's answer is not a TLS record");
+      throw new ProtocolError(Alert.decodeError, notTls(header) ?? "the server's answer is not a TLS record"); // says so when it is plain HTTP
     if (length > MAX_CIPHERTEXT)
       throw new ProtocolError(Alert.recordOverflow, `a record of ${length} bytes exceeds the limit`);
     return length;
