@@ -94,11 +94,28 @@ describe("HTTP client over TLS 1.3 (tls.maxVersion)", function () {
     assert.equal(await get(server.port, { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" }), "hello over TLSv1.3");
   });
 
-  it("by default (TLS 1.2 only) still fails against a TLS 1.3-only server with ERR_TLS_HANDSHAKE", async () => {
+  it("by default (both versions) reaches a TLS 1.3-only server, and a TLS 1.2-only one by falling back", async () => {
     server = await httpsServer("TLSv1.3", p256, pki.intermediate);
-    const error = await failure(get(server.port, {}));
+    assert.equal(await get(server.port, {}), "hello over TLSv1.3");
+    assert.equal(server.full, 1);
+    await server.close();
+    server = await httpsServer("TLSv1.2", p256, pki.intermediate);
+    assert.equal(await get(server.port, {}), "hello over TLSv1.2");
+    assert.equal(server.connections, 2, "the 1.3 attempt, then 1.2");
+  });
+
+  it("with maxVersion TLSv1.2 (the SDK's TLS alone) fails against a TLS 1.3-only server with ERR_TLS_HANDSHAKE", async () => {
+    server = await httpsServer("TLSv1.3", p256, pki.intermediate);
+    const error = await failure(get(server.port, { maxVersion: "TLSv1.2" }));
     assert.equal(error.code, "ERR_TLS_HANDSHAKE");
     assert.equal(error.phase, "tls");
+    assert.equal(server.full, 0);
+  });
+
+  it("a client certificate or maxFragmentLength (TLS 1.2 features) keeps the default at TLS 1.2", async () => {
+    server = await httpsServer("TLSv1.3", p256, pki.intermediate);
+    const error = await failure(get(server.port, { maxFragmentLength: 4096 }));
+    assert.equal(error.code, "ERR_TLS_HANDSHAKE");
     assert.equal(server.full, 0);
   });
 
@@ -164,7 +181,7 @@ describe("HTTP client over TLS 1.3 (tls.maxVersion)", function () {
   });
 
   it("refuses minVersion above maxVersion", async () => {
-    const error = await failure(client.request("https://localhost:1/", { tls: { minVersion: "TLSv1.3" } }));
+    const error = await failure(client.request("https://localhost:1/", { tls: { minVersion: "TLSv1.3", maxVersion: "TLSv1.2" } }));
     assert.equal(error.code, "ERR_INVALID_REQUEST");
   });
 });

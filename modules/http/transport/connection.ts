@@ -16,7 +16,7 @@ import { ipBytes } from "tls/names";
 import { forgetHandshake } from "tls/session";
 import type { TlsReport } from "tls/report";
 import { httpStats } from "http/stats";
-import type { TlsPlan } from "http/transport/tls13";
+import { plan as tls13Plan, type TlsPlan } from "http/transport/tls13";
 
 export interface Origin {
   secure: boolean;
@@ -259,8 +259,8 @@ export class Connection {
       }
       if (abandoned)
         throw new HttpError("ERR_ABORTED", "abandoned", { host: origin.hostname, phase: "connect" });
-      // TLS 1.3 (tls.maxVersion): its module only then
-      const plan = (tls as { tls13?: number } | undefined)?.tls13 ? (await import("http/transport/tls13")).plan(origin, tls!) : undefined;
+      // TLS 1.3 (tls.maxVersion, "TLSv1.3" by default): our client, and its fallback to the SDK's 1.2
+      const plan = (tls as { tls13?: number } | undefined)?.tls13 ? tls13Plan(origin, tls!) : undefined;
       phase("connect");
       return new Promise<Connection>((done, fail) => connection.connect(address, plan?.secure ?? tls, phase, done, fail, plan));
     })();

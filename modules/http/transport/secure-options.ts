@@ -22,8 +22,9 @@ export interface TlsOptions {
   /** Oldest protocol accepted. Default "TLSv1.2". Below it, the SDK offers TLS 1.2 and accepts down to 1.0. */
   minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
   /**
-   * Newest protocol offered. Default "TLSv1.2" for now (the SDK's TLS 1.2 alone); "TLSv1.3" uses our TLS 1.3
-   * client (tls/tls13), and with a minVersion below it falls back to 1.2 for a server that speaks only 1.2.
+   * Newest protocol offered. Default "TLSv1.3": our TLS 1.3 client (tls/tls13) first, and with a minVersion
+   * below it (the default) the SDK's TLS 1.2 for a server that speaks only 1.2. "TLSv1.2": the SDK's TLS 1.2
+   * alone, which is also the default when a 1.2-only option is set (clientCertificate, maxFragmentLength).
    */
   maxVersion?: "TLSv1.2" | "TLSv1.3";
   /**
@@ -132,7 +133,9 @@ function build(tls: TlsOptions | undefined, host: string): { secure: SecureOptio
   const verify = options.verify !== false;
   const secure: SecureOptions & Record<string, unknown> = {};
   const minVersion = VERSIONS[options.minVersion ?? "TLSv1.2"];
-  const maxVersion = VERSIONS[options.maxVersion ?? "TLSv1.2"];
+  // The default offers TLS 1.3 (our client) and falls back to the SDK's 1.2; what only 1.2 can do keeps to 1.2.
+  const onlyTls12 = options.clientCertificate || options.clientKey || options.maxFragmentLength;
+  const maxVersion = VERSIONS[options.maxVersion ?? (onlyTls12 ? "TLSv1.2" : "TLSv1.3")];
   if (!(maxVersion >= 0x303 && minVersion <= maxVersion)) // undefined (an unknown name) fails both
     throw new Error("tls.minVersion must be TLSv1 to TLSv1.3, tls.maxVersion TLSv1.2 or TLSv1.3, and min ≤ max");
   // Read by http/transport/connection: 2, TLS 1.3 only (tls/tls13); 1, 1.3 first, then 1.2 for a server that speaks only that.

@@ -1,7 +1,7 @@
-// TLS 1.3 for the client's connections (http/transport/connection), loaded with import() only by a request
-// whose `tls.maxVersion` is "TLSv1.3": what socket to make, with what options, and where to go when the
+// TLS 1.3 for the client's connections (http/transport/connection), for a request whose `tls.maxVersion` is
+// "TLSv1.3" (the default): what socket to make, with what options, and where to go when the
 // server speaks only TLS 1.2. With minVersion "TLSv1.3": our Tls13Socket (tls/tls13/client) alone. With an
-// older minVersion ("both"): Tls13Socket first; only when it failed with its `olderServer` mark does the
+// older minVersion ("both", the default): Tls13Socket first; only when it failed with its `olderServer` mark does the
 // connection try again, over a new TCP connection, with the SDK's TLS 1.2, which then refuses a ServerHello
 // random carrying the TLS 1.3 downgrade sentinel (`tls13Fallback`, checked by our ssl/handshake; RFC 8446
 // 4.1.3). Origins found to speak 1.2 only are remembered (a few, the oldest forgotten first) so that the extra
