@@ -33,6 +33,7 @@ const builtins: Record<string, string> = {
   gcm: "gcm",
   curve: "curve",
   rng: "rng",
+  preference: "preference",
 };
 
 interface Manifest {

@@ -7,6 +7,7 @@ import { issue, createTestPki, type Issued, type TestPki } from "../../tools/pki
 import { startTls13Server, type Tls13Server, type Tls13ServerOptions } from "../support/tls13-servers.js";
 import Tls13Socket, { type Tls13Options } from "../../modules/tls/tls13/client.js";
 import { TicketStore } from "../../modules/tls/tls13/tickets.js";
+import { forgetSavedTickets, loadTickets, saveTickets } from "../../modules/tls/tls13/ticket-preference.js";
 import { startRawTls13Server, type Tls13Fault } from "../support/raw-tls13.js";
 import type { TlsReport } from "../../modules/tls/report.js";
 
@@ -311,6 +312,50 @@ describe("TLS 1.3 client (ours) against Node TLS 1.3-only servers", function () 
       const outcome = await exchange(port, { verify: false, tickets, ticketKey: "test" });
       assert.equal(outcome.echo, "echo: hello\n");
       assert.equal(tickets.size, 0);
+    });
+
+    it("saved to Preference and loaded into a new store (a reboot), a ticket resumes the next connection", async () => {
+      const { port } = await start(p256);
+      const before = new TicketStore();
+      assert.equal((await exchange(port, { certificates: [pki.root.der], tickets: before, ticketKey: "test" })).echo, "echo: hello\n");
+      const written = saveTickets({ store: before, domain: "t13test" });
+      assert.ok(written > 2 && written <= 2048, `bytes written: ${written}`);
+      const after = new TicketStore(); // what the next boot starts with
+      assert.equal(loadTickets({ store: after, domain: "t13test" }), before.size);
+      const outcome = await exchange(port, { certificates: [pki.root.der], tickets: after, ticketKey: "test" });
+      assert.equal(outcome.echo, "echo: hello\n", JSON.stringify(outcome.report));
+      assert.equal(outcome.socket.resumed, true);
+      assert.deepEqual(server!.handshakes(), { full: 1, resumed: 1 });
+      forgetSavedTickets("t13test");
+      assert.equal(loadTickets({ store: new TicketStore(), domain: "t13test" }), 0, "forgotten");
+    });
+
+    it("serializes within its byte bound, most recent origin first, and restores only live tickets", () => {
+      const now = Date.now();
+      const ticket = (n: number, size: number, received = now, lifetime = 60) => ({ ticket: new Uint8Array(size).fill(n), psk: new Uint8Array(32).fill(n), hash: (n % 2 ? "SHA384" : "SHA256") as "SHA256" | "SHA384", ageAdd: 0xfffffff0 + n, received, lifetime });
+      const store = new TicketStore({ origins: 4, perOrigin: 2 });
+      store.add("old:443|k", ticket(1, 200));
+      store.add("new:443|k", ticket(2, 200));
+      store.add("new:443|k", ticket(3, 200));
+      store.add("gone:443|k", ticket(4, 10, now - 120000)); // expired
+      const all = store.serialize(4000, now);
+      const copy = new TicketStore();
+      assert.equal(copy.restore(all, now), 3);
+      const taken = copy.take("new:443|k", now)!;
+      assert.deepEqual([taken.ticket[0], taken.hash, taken.ageAdd, taken.received, taken.lifetime], [3, "SHA384", 0xfffffff3, now, 60]);
+      assert.equal(copy.take("old:443|k", now)?.ticket[0], 1);
+      assert.equal(copy.take("gone:443|k", now), undefined);
+      // bounded: room for one ticket of the most recent origin only
+      const small = store.serialize(2 + 1 + 9 + 1 + 21 + 200 + 32, now);
+      assert.ok(small.length <= 266, `${small.length} bytes`);
+      const one = new TicketStore();
+      assert.equal(one.restore(small, now), 1);
+      assert.equal(one.take("new:443|k", now)?.ticket[0], 3, "the newest ticket of the most recent origin");
+      // a clock not yet set (before the receipt), a later expiry, and malformed bytes add nothing
+      assert.equal(new TicketStore().restore(all, 0), 0);
+      assert.equal(new TicketStore().restore(all, now + 61000), 0);
+      assert.equal(new TicketStore().restore(all.subarray(0, all.length - 5), now), 0);
+      assert.equal(new TicketStore().restore(Uint8Array.of(9, 1), now), 0);
     });
 
     it("bounds the store: origins and tickets per origin", () => {

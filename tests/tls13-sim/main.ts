@@ -15,6 +15,7 @@ import SecureSocket from "securesocket";
 import Tls13Socket from "tls/tls13/client";
 import type { Tls13Options } from "tls/tls13/client";
 import { TicketStore } from "tls/tls13/tickets";
+import { forgetSavedTickets, loadTickets, saveTickets } from "tls/tls13/ticket-preference";
 import type { TlsReport } from "tls/report";
 import { HttpClient } from "http/client";
 import { httpStats } from "http/stats";
@@ -200,6 +201,18 @@ async function main(): Promise<void> {
       line(`resume-${i}`, result);
     }
   });
+  {
+    // the tickets through the SDK's Preference (on lin, its file) into a new store, as after a reboot: the next connection resumes
+    const written = saveTickets({ store: tickets, domain: "t13sim" });
+    const rebooted = new TicketStore();
+    const read = loadTickets({ store: rebooted, domain: "t13sim" });
+    const result = await tls13("saved-tickets", ports.p256, { tickets: rebooted, ticketKey: "sim" });
+    forgetSavedTickets("t13sim");
+    const gone = loadTickets({ store: new TicketStore(), domain: "t13sim" });
+    result.ok &&= written > 2 && read > 0 && read === tickets.size && result.detail.includes("resumed=true") && gone === 0;
+    result.detail += ` written=${written} read=${read} held=${tickets.size} afterForget=${gone}`;
+    line("saved-tickets", result);
+  }
   await phase("tls13-full", async () => {
     for (let i = 0; i < loops; i++)
       line(`full13-${i}`, await tls13(`full13-${i}`, ports.p256));
