@@ -49,7 +49,7 @@ interface Job {
   chain?: string;
   /** seq: every request with `Connection: close` (a new connection, a new handshake, each time). */
   close?: boolean;
-  /** ours: tls.maxVersion "TLSv1.3" (our TLS 1.3 client, http/transport/tls13). */
+  /** ours: tls.maxVersion "TLSv1.3" (our TLS 1.3 client, http/transport/tls13); else "TLSv1.2" (the SDK's, as the SDK client uses). */
   tls13?: boolean;
 }
 

@@ -141,10 +141,20 @@ function url(job: Job, size: number): string {
   return `${job.secure ? "https" : "http"}://${host}:${job.port}/bytes?n=${size}`;
 }
 
+/**
+ * Our client's TLS versions for a job: TLS 1.3 (ours) when the job says so, else the SDK's TLS 1.2, the same
+ * stack as the SDK's Request and the raw drain (the client's default offers 1.3 first).
+ */
+function tlsOf(job: Job): RequestOptions["tls"] {
+  if (job.workload.startsWith("budget"))
+    return undefined; // the app's budget: its requests as the app makes them, with the defaults
+  return { maxVersion: job.tls13 ? "TLSv1.3" : "TLSv1.2" };
+}
+
 /** Drains a GET with our client; returns the body bytes. */
 async function oursGet(client: HttpClient, job: Job, size: number): Promise<number> {
-  const response = await client.request(url(job, size), job.close || job.tls13
-    ? { headers: job.close ? { connection: "close" } : undefined, tls: job.tls13 ? { maxVersion: "TLSv1.3" } : undefined }
+  const response = await client.request(url(job, size), job.close || job.secure
+    ? { headers: job.close ? { connection: "close" } : undefined, tls: job.secure ? tlsOf(job) : undefined }
     : undefined);
   sampleLive("head");
   if (response.status !== 200)
@@ -161,6 +171,7 @@ async function oursGet(client: HttpClient, job: Job, size: number): Promise<numb
 /** The same, the body taken by the request's onBody (in the socket's callback, from its first byte). */
 async function oursOnBody(client: HttpClient, job: Job, size: number): Promise<number> {
   const response = await client.request(url(job, size), {
+    tls: job.secure ? tlsOf(job) : undefined,
     onBody(chunk) {
       sample();
       bodyBytes(chunk.length); // its first chunk is sampled live, in the socket's callback, with the record it came in
