@@ -32,6 +32,8 @@ declare module "gcm" {
      */
     process(data: Uint8Array, buf: null | undefined, iv: ArrayBuffer, aad: ArrayBuffer, encrypt: true): ArrayBuffer;
     process(data: Uint8Array, buf: null | undefined, iv: ArrayBuffer, aad: ArrayBuffer, encrypt: false): ArrayBuffer | undefined;
+    /** Decrypted in place when buf is data itself: a view of data's start (the plaintext), or undefined when the tag does not match. */
+    process(data: Uint8Array, buf: Uint8Array, iv: ArrayBuffer, aad: ArrayBuffer, encrypt: false): Uint8Array | undefined;
   }
 }
 declare module "curve" {
