@@ -388,6 +388,8 @@ for (const chain of ["normal", "lookalike", "ec", "ec-lookalike"])
 // what an idle pooled connection holds (issue #22): live with it pooled, less live once the pool has closed it
 jobs.push({ key: "pooled/http", job: { client: "ours", workload: "pooled", secure: false, port: httpPort, size: SEQ_SIZE, count: 1 } });
 jobs.push({ key: "pooled/https", job: { client: "ours", workload: "pooled", secure: true, port: httpsPort, size: SEQ_SIZE, count: 1 } });
+// the same over TLS 1.3, the client's default since #20 (pooled/https pins 1.2, the SDK's record layer)
+jobs.push({ key: "pooled/https13", job: { client: "ours", workload: "pooled", secure: true, port: httpsPort, size: SEQ_SIZE, count: 1, tls13: true } });
 jobs.push({ key: "idle/10s", job: { client: "ours", workload: "idle", secure: false, port: httpPort, size: 10_000, count: 1 } });
 const selected = only === "probe" || only === "anatomy" // diagnostics: what each part of a request keeps live (see BENCH_VERBOSE)
   ? [{ key: `${only}/http`, job: { client: "ours", workload: only, secure: false, port: httpPort, size: 64 * KB, count: 1 } as Job },
@@ -468,6 +470,8 @@ if (!only) {
 if (collected.has("pooled/http") && collected.has("pooled/https")) // issue #22: an idle pooled connection, against 06aa3d4's
   for (const scheme of ["http", "https"] as const)
     target(`#22 an idle pooled ${scheme} connection: live heap / 06aa3d4's (${POOLED_BEFORE[scheme]} B)`, ratio(heap(m(`pooled/${scheme}`)), POOLED_BEFORE[scheme]), 0.5);
+if (collected.has("pooled/https13")) // the default's idle HTTPS connection since #20: TLS 1.3, our record layer
+  target(`#22 an idle pooled https connection over TLS 1.3 (the default): live heap / 06aa3d4's over 1.2 (${POOLED_BEFORE.https} B)`, ratio(heap(m("pooled/https13")), POOLED_BEFORE.https), 0.5);
 if (collected.has("newconn/tls13/ours") && collected.has("newconn/tls12/ours")) // issue #20
   target("10 new HTTPS connections: CPU TLS 1.3 (1 full + 9 resumed) / ten full TLS 1.2", ratio(m("newconn/tls13/ours").cpuMs, m("newconn/tls12/ours").cpuMs), 0.4);
 if (["validate/handshake", "validate/normal", "validate/lookalike"].every((key) => collected.has(key))) {
