@@ -25,7 +25,7 @@ import { sameBytes } from "tls/der";
 import {
   Alert, buildClientHello, handshakeMessage, HandshakeType, parseCertificate, parseCertificateRequest,
   parseCertificateVerify, parseEncryptedExtensions, parseKeyUpdate, parseNewSessionTicket, parseServerHello,
-  ProtocolError, TLS13, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+  ProtocolError, SECP256R1, SECP384R1, TLS13, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
 } from "tls/tls13/messages";
 import { ContentType, HandshakeReassembler, MAX_PLAINTEXT, plainRecord, RecordCipher, RecordReader } from "tls/tls13/record";
 import { concat, expandLabel, finishedMac, hash, HASH_LENGTH, KeySchedule, sameSecret, trafficKeys, Transcript } from "tls/tls13/key-schedule";
@@ -98,6 +98,10 @@ function certificateAlert(code: TlsErrorCode | undefined): number {
   return Alert.badCertificate;
 }
 
+/** The defaults, shared by every socket (frozen when preloaded: only read). */
+const DEFAULT_SUITES = [TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384];
+const DEFAULT_GROUPS = [SECP256R1, SECP384R1];
+
 let encoder: TextEncoder | undefined;
 let decoder: TextDecoder | undefined;
 
@@ -128,20 +132,22 @@ export default class Tls13Socket {
   readonly #origin: string;
   #state: State = "connecting";
   #records = new RecordReader();
-  #handshake: HandshakeReassembler;
+  /** Reassembles handshake messages; once the connection is open, made when a post-handshake message comes and let go when it is whole. */
+  #handshake: HandshakeReassembler | undefined;
   #read: RecordCipher | undefined;
   #write: RecordCipher | undefined;
   /** The cipher that opened the record being processed: a handshake message after a key change in the same record is refused. */
   #recordCipher: RecordCipher | undefined;
-  #transcript = new Transcript();
+  /** The handshake's running hash: let go once the handshake is over (nothing after it is hashed). */
+  #transcript: Transcript | undefined = new Transcript();
   #schedule: KeySchedule | undefined;
   #hash: HashName = "SHA256";
   #share: KeyShareSecret | undefined;
-  #random: Uint8Array;
+  #random: Uint8Array | undefined;
   #retrySuite = 0;
   #ticket: Ticket | undefined;
   /** What precedes the second ClientHello in the transcript (message_hash, HelloRetryRequest): its PSK binder hashes them. */
-  #binderPrefix: Uint8Array[] = [];
+  #binderPrefix: Uint8Array[] | undefined;
   /** From a HelloRetryRequest, echoed in the second ClientHello. */
   #cookie: Uint8Array | undefined;
   #clientSecret: Uint8Array | undefined;
@@ -157,8 +163,8 @@ export default class Tls13Socket {
   constructor(dictionary: Tls13Dictionary) {
     const options = this.#options = dictionary.secure ?? {};
     this.#serverName = options.serverName ?? dictionary.host ?? dictionary.address ?? "";
-    this.#suites = options.cipherSuites ?? [TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384];
-    this.#groups = (options.groups ?? ["secp256r1", "secp384r1"]).map((name) => GROUP_IDS[name]);
+    this.#suites = options.cipherSuites ?? DEFAULT_SUITES;
+    this.#groups = options.groups ? options.groups.map((name) => GROUP_IDS[name]) : DEFAULT_GROUPS;
     if (!this.#suites.length || this.#suites.some((suite) => !SUITES[suite]) || !this.#groups.length || this.#groups.some((id) => id === undefined))
       throw new TlsError("ERR_TLS_HANDSHAKE", "tls13: unsupported cipherSuites or groups");
     const alpn = options.applicationLayerProtocolNegotiation;
@@ -168,7 +174,6 @@ export default class Tls13Socket {
       ? undefined
       : options.tickets || sharedTicketStore();
     this.#origin = `${this.#serverName}:${dictionary.port ?? ""}|${options.ticketKey ?? ""}`;
-    this.#handshake = new HandshakeReassembler(options.maxHandshakeMessage ?? 32768);
     this.#random = new Uint8Array(RNG.get(32));
     const sock = this.#sock = dictionary.sock ?? new Socket({ host: dictionary.host, address: dictionary.address, port: dictionary.port } as never) as unknown as StreamSocket;
     sock.callback = (message: number) => this.#onSocket(message);
@@ -313,12 +318,15 @@ export default class Tls13Socket {
       throw new ProtocolError(Alert.recordOverflow, "a record's plaintext exceeds 16384 bytes");
     this.#recordCipher = cipher;
     if (contentType === ContentType.handshake) {
-      this.#handshake.push(content, (message) => {
+      const reassembler = this.#handshake ??= new HandshakeReassembler(this.#options.maxHandshakeMessage ?? 32768);
+      reassembler.push(content, (message) => {
         this.#message(message);
         return this.#state !== "closed";
       });
-      if (this.#read !== cipher && this.#handshake.partial)
+      if (this.#read !== cipher && reassembler.partial)
         throw new ProtocolError(Alert.unexpectedMessage, "a handshake message spans a key change");
+      if (this.#state === "open" && !reassembler.partial)
+        this.#handshake = undefined; // an idle connection keeps no reassembler (NewSessionTicket, KeyUpdate make one again)
     }
     else if (contentType === ContentType.alert)
       this.#alert(content);
@@ -367,24 +375,24 @@ export default class Tls13Socket {
       this.#serverHello(message, body);
     else if (state === "ee" && type === HandshakeType.encryptedExtensions) {
       this.alpn = parseEncryptedExtensions(body, this.#alpnOffered).alpn;
-      this.#transcript.add(message);
+      this.#transcript!.add(message);
       this.#state = this.resumed ? "finished" : "cert";
     }
     else if (state === "cert" && type === HandshakeType.certificateRequest && !this.#requestContext) {
       this.#requestContext = parseCertificateRequest(body);
-      this.#transcript.add(message);
+      this.#transcript!.add(message);
     }
     else if (state === "cert" && type === HandshakeType.certificate) {
       this.#chain = parseCertificate(body);
       this.#verifyChain(this.#chain);
-      this.#transcript.add(message);
+      this.#transcript!.add(message);
       this.#state = "cv";
     }
     else if (state === "cv" && type === HandshakeType.certificateVerify) {
       const { scheme, signature } = parseCertificateVerify(body);
-      checkCertificateVerify(this.#chain![0], scheme, signature, this.#transcript.current());
+      checkCertificateVerify(this.#chain![0], scheme, signature, this.#transcript!.current());
       this.#chain = undefined;
-      this.#transcript.add(message);
+      this.#transcript!.add(message);
       this.#state = "finished";
     }
     else if (state === "finished" && type === HandshakeType.finished)
@@ -398,7 +406,7 @@ export default class Tls13Socket {
   }
 
   #sendClientHello(): void {
-    const retried = this.#binderPrefix.length > 0;
+    const retried = this.#binderPrefix !== undefined;
     const group = this.#share?.group ?? this.#groups[0];
     if (!this.#share) {
       this.#share = new KeyShareSecret(group);
@@ -409,7 +417,7 @@ export default class Tls13Socket {
     if (ticket && retried && SUITES[this.#retrySuite].hash !== ticket.hash)
       ticket = this.#ticket = undefined; // the suite the server chose cannot resume this ticket
     const { message, bindersAt } = buildClientHello({
-      random: this.#random,
+      random: this.#random!,
       sessionId: new Uint8Array(0),
       serverName: this.#serverName,
       suites: this.#suites,
@@ -421,10 +429,10 @@ export default class Tls13Socket {
     });
     if (ticket) {
       const binderKey = new KeySchedule(ticket.hash, ticket.psk).binderKey();
-      const binder = finishedMac(ticket.hash, binderKey, hash(ticket.hash, ...this.#binderPrefix, message.subarray(0, bindersAt)));
+      const binder = finishedMac(ticket.hash, binderKey, hash(ticket.hash, ...(this.#binderPrefix ?? []), message.subarray(0, bindersAt)));
       message.set(binder, bindersAt + 3); // after the binders' 2-byte list length and the binder's 1-byte length
     }
-    this.#transcript.add(message);
+    this.#transcript!.add(message);
     this.#send(ContentType.handshake, message, retried ? 0x0303 : 0x0301);
   }
 
@@ -453,9 +461,9 @@ export default class Tls13Socket {
         throw new ProtocolError(Alert.illegalParameter, "a HelloRetryRequest that would change nothing");
       this.#retrySuite = hello.suite;
       this.retried = true;
-      this.#transcript.start(suite.hash);
-      this.#binderPrefix = [this.#transcript.replaceWithMessageHash(), message];
-      this.#transcript.add(message);
+      this.#transcript!.start(suite.hash);
+      this.#binderPrefix = [this.#transcript!.replaceWithMessageHash(), message];
+      this.#transcript!.add(message);
       this.#cookie = hello.cookie;
       if (group !== undefined)
         this.#share = new KeyShareSecret(group);
@@ -477,12 +485,12 @@ export default class Tls13Socket {
       this.resumed = true;
     }
     this.suite = hello.suite;
-    this.#transcript.start(suite.hash);
-    this.#transcript.add(message);
+    this.#transcript!.start(suite.hash);
+    this.#transcript!.add(message);
     const schedule = this.#schedule = new KeySchedule(suite.hash, this.resumed ? ticket!.psk : undefined);
     schedule.advance(this.#share!.sharedSecret(share.key));
     this.#share = undefined;
-    const transcript = this.#transcript.current();
+    const transcript = this.#transcript!.current();
     this.#clientSecret = schedule.derive("c hs traffic", transcript);
     this.#serverSecret = schedule.derive("s hs traffic", transcript);
     this.#read = this.#cipher(this.#serverSecret);
@@ -511,12 +519,12 @@ export default class Tls13Socket {
   }
 
   #serverFinished(message: Uint8Array, body: Uint8Array): void {
-    const expected = finishedMac(this.#hash, this.#serverSecret!, this.#transcript.current());
+    const expected = finishedMac(this.#hash, this.#serverSecret!, this.#transcript!.current());
     if (!sameSecret(body, expected))
       throw new ProtocolError(Alert.decryptError, "the server's Finished does not match the handshake");
-    this.#transcript.add(message);
+    this.#transcript!.add(message);
     const schedule = this.#schedule!;
-    const transcript = this.#transcript.current();
+    const transcript = this.#transcript!.current();
     schedule.advance();
     const clientApplication = schedule.derive("c ap traffic", transcript);
     this.#serverSecret = schedule.derive("s ap traffic", transcript);
@@ -524,18 +532,20 @@ export default class Tls13Socket {
     if (this.#requestContext) {
       // no client certificate: an empty Certificate, and no CertificateVerify (RFC 8446 4.4.2)
       const certificate = handshakeMessage(HandshakeType.certificate, Uint8Array.of(this.#requestContext.length, ...this.#requestContext, 0, 0, 0));
-      this.#transcript.add(certificate);
+      this.#transcript!.add(certificate);
       this.#send(ContentType.handshake, certificate);
     }
-    const finished = handshakeMessage(HandshakeType.finished, finishedMac(this.#hash, this.#clientSecret!, this.#transcript.current()));
-    this.#transcript.add(finished);
+    const finished = handshakeMessage(HandshakeType.finished, finishedMac(this.#hash, this.#clientSecret!, this.#transcript!.current()));
+    this.#transcript!.add(finished);
     this.#send(ContentType.handshake, finished);
-    this.#resumptionSecret = schedule.derive("res master", this.#transcript.current());
+    this.#resumptionSecret = schedule.derive("res master", this.#transcript!.current());
     this.#schedule = undefined;
     this.#clientSecret = clientApplication;
     this.#write = this.#cipher(clientApplication);
     this.#state = "open";
     this.#clearTimer();
+    // what only the handshake needed: an idle pooled connection keeps its ciphers, secrets and readers only
+    this.#transcript = this.#random = this.#binderPrefix = this.#cookie = this.#requestContext = undefined;
     this.#emit(1);
   }
 
