@@ -376,6 +376,10 @@ for (const scheme of ["https", "http"] as const)
   for (const size of SIZES)
     for (const client of ["ours", "ours-onbody", "sdk", "raw"] as const)
       jobs.push({ key: `get/${scheme}/${size / KB}K/${client}`, job: { client, workload: "get", secure: scheme === "https", port: scheme === "https" ? httpsPort : httpPort, size, count: 1 } });
+// our client over TLS 1.3, its default since #20 (get/https/* pin 1.2: the SDK's record layer, as the SDK's Request uses)
+for (const size of [16 * KB, 1024 * KB])
+  for (const client of ["ours", "ours-onbody"] as const)
+    jobs.push({ key: `get/https13/${size / KB}K/${client}`, job: { client, workload: "get", secure: true, port: httpsPort, size, count: 1, tls13: true } });
 // ten sequential new connections (keep-alive off): TLS 1.3 (1 full + 9 resumed by ticket) against ten full TLS 1.2
 jobs.push({ key: "newconn/tls13/ours", job: { client: "ours", workload: "seq", secure: true, port: https13Port, size: SEQ_SIZE, count: SEQ_COUNT, close: true, tls13: true } });
 jobs.push({ key: "newconn/tls12/ours", job: { client: "ours", workload: "seq", secure: true, port: httpsNoCachePort, size: SEQ_SIZE, count: SEQ_COUNT, close: true } });
@@ -466,6 +470,9 @@ if (!only) {
       target(`#22 http GET ${size / KB} KB${client === "ours" ? "" : ", onBody"}: live heap ours/sdk`, ratio(heap(m(`get/http/${size / KB}K/${client}`)), heap(m(`get/http/${size / KB}K/sdk`))), 2);
   for (const size of [16, 1024])
     target(`#22 https GET ${size} KB, onBody: live heap ours/sdk`, ratio(heap(m(`get/https/${size}K/ours-onbody`)), heap(m(`get/https/${size}K/sdk`))), 1.2);
+  for (const size of [16, 1024])
+    if (collected.has(`get/https13/${size}K/ours-onbody`))
+      target(`#22 https GET ${size} KB, onBody, ours over TLS 1.3 (the default) / the SDK's over 1.2: live heap`, ratio(heap(m(`get/https13/${size}K/ours-onbody`)), heap(m(`get/https/${size}K/sdk`))), 1.2);
 }
 if (collected.has("pooled/http") && collected.has("pooled/https")) // issue #22: an idle pooled connection, against 06aa3d4's
   for (const scheme of ["http", "https"] as const)

@@ -109,6 +109,12 @@ function secureOver(sock: StreamSocket, host: string, secure: SecureOptions, con
   return socket;
 }
 
+/** Our TLS 1.3 socket (tls/tls13/client), which holds and resumes by itself. */
+type OwnTlsSocket = StreamSocket & { hold?(onKept: () => void): void; resume?(): void };
+
+/** What a held connection hands its owner when bytes came and were kept: none to read (made on first use: preloaded modules' objects are frozen). */
+let nothing: Uint8Array | undefined;
+
 /** The TCP socket under a SecureSocket while its connection is held: it knows its Held (no closure per hold). */
 type HeldSocket = StreamSocket & { held?: Held };
 
@@ -234,12 +240,14 @@ export class Connection {
   /** Over the SDK's SecureSocket: hold() may hold it. */
   declare private holdable: boolean;
   declare private held: Held | undefined;
+  /** Tells the owner, while our TLS 1.3 socket holds, that bytes came (the body is not stalled): made on first hold. */
+  declare private keptPoke: (() => void) | undefined;
 
   private constructor(origin: Origin) {
     this.uses = 0;
     this.drainWaiters = undefined;
     this.connected = this.receivedAny = this.isClosed = this.counted = this.holdable = false;
-    this.events = this.socket = this.out = this.pending = this.held = undefined;
+    this.events = this.socket = this.out = this.pending = this.held = this.keptPoke = undefined;
     this.origin = origin;
   }
 
@@ -394,13 +402,19 @@ export class Connection {
    * SDK's TLS reads on past the record it just handed over, into the next one, whose buffer (the record's
    * full size, up to 16 KB) it allocates as soon as that record's header is read: 16 KB of plaintext waiting
    * for the reader and 16 KB of the next record, where onBody has one or the other. Over the SDK's
-   * SecureSocket only, once connected (on the host runtime its TCP socket is private: a no-op there); plain
-   * TCP hands over what one callback read, no more.
+   * SecureSocket once connected (on the host runtime its TCP socket is private: a no-op there), and over our
+   * TLS 1.3 socket, which keeps what TCP brings by itself (both lanes); plain TCP hands over what one
+   * callback read, no more.
    */
   hold(): void {
     const held = this.held;
+    const own = this.socket as OwnTlsSocket | undefined;
     if (held)
       held.on = !held.final;
+    else if (typeof own?.hold === "function") { // our TLS 1.3 socket holds by itself
+      if (this.connected && !this.isClosed)
+        own.hold(this.keptPoke ??= () => this.events?.onReceive(nothing ??= new Uint8Array(0), this));
+    }
     else if (this.holdable && this.connected && !this.isClosed) {
       const tcp = (this.socket as { sock?: StreamSocket }).sock;
       if (tcp)
@@ -413,6 +427,11 @@ export class Connection {
    * ends, or is no longer the reader's).
    */
   resume(final = false): void {
+    const own = this.socket as OwnTlsSocket | undefined;
+    if (typeof own?.resume === "function") {
+      own.resume();
+      return;
+    }
     const held = this.held;
     if (!held)
       return;

@@ -159,6 +159,13 @@ export default class Tls13Socket {
   #data: Uint8Array | undefined;
   #position = 0;
   #timer: ReturnType<typeof Timer.set> | undefined;
+  /** hold(): what TCP brings is kept here, as read, not yet made into records (no record buffer, no plaintext). */
+  #held = false;
+  #kept: Uint8Array[] | undefined;
+  #feeding = false;
+  /** The TCP connection ended: what was kept goes to the reader whole, holding no more. */
+  #ending = false;
+  #onKept: (() => void) | undefined;
 
   constructor(dictionary: Tls13Dictionary) {
     const options = this.#options = dictionary.secure ?? {};
@@ -267,6 +274,11 @@ export default class Tls13Socket {
           this.#emit(3, this.#available());
       }
       else if (message < 0) {
+        if (this.#kept) { // what was kept goes to the reader first, then the end
+          this.#ending = true;
+          this.#held = false;
+          this.#feedKept();
+        }
         if (this.#state === "open") {
           this.#shut();
           this.#emit(message);
@@ -290,10 +302,67 @@ export default class Tls13Socket {
     const buffer = this.#sock.read(ArrayBuffer);
     if (!buffer || !buffer.byteLength)
       return;
-    this.#records.push(new Uint8Array(buffer), (header, body) => {
-      this.#record(header, body);
-      return this.#state !== "closed";
-    });
+    const bytes = new Uint8Array(buffer);
+    if (this.#held || this.#kept) { // held, or what was kept goes first
+      (this.#kept ??= []).push(bytes);
+      this.#onKept?.();
+      if (!this.#held)
+        this.#feedKept();
+      return;
+    }
+    // #feed's body, not a call: one frame less under every record (the deepest point of a request is in here)
+    const taken = this.#records.push(bytes, this.#onRecord);
+    if (taken < bytes.length && this.#held && this.#state !== "closed")
+      (this.#kept ??= []).unshift(bytes.subarray(taken));
+  }
+
+  /** Makes records of `bytes`; held meanwhile (by a reader through the callback), what is left is kept, first in line. */
+  #feed(bytes: Uint8Array): void {
+    const taken = this.#records.push(bytes, this.#onRecord);
+    if (taken < bytes.length && this.#held && this.#state !== "closed")
+      (this.#kept ??= []).unshift(bytes.subarray(taken));
+  }
+
+  /** RecordReader's callback, made once per socket: each whole record, and whether to go on. */
+  readonly #onRecord = (header: Uint8Array, body: Uint8Array): boolean => {
+    this.#record(header, body);
+    return this.#state !== "closed" && !this.#held;
+  };
+
+  #feedKept(): void {
+    if (this.#feeding)
+      return; // the loop under way goes on
+    this.#feeding = true;
+    try {
+      while (!this.#held && this.#kept?.length && this.#state !== "closed")
+        this.#feed(this.#kept.shift()!);
+    }
+    finally {
+      this.#feeding = false;
+    }
+    if (!this.#kept?.length)
+      this.#kept = undefined;
+  }
+
+  /**
+   * The reader is behind: until resume(), what TCP brings is kept as it came (ciphertext), not made into
+   * records, so no 16 KB record buffer or plaintext is made while the reader's chunks wait (http/transport/
+   * connection, as its Held does for the SDK's SecureSocket). `onKept`: bytes arrived and were kept (the
+   * body is not stalled). Open connections only.
+   */
+  hold(onKept?: () => void): void {
+    if (this.#state !== "open" || this.#ending)
+      return;
+    this.#held = true;
+    this.#onKept = onKept;
+  }
+
+  /** The reader caught up: what was kept is made into records now (in this call), then reading goes on as before. */
+  resume(): void {
+    this.#held = false;
+    this.#onKept = undefined;
+    if (this.#kept)
+      this.#feedKept();
   }
 
   #record(header: Uint8Array, body: Uint8Array): void {

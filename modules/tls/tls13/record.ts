@@ -93,8 +93,8 @@ class Framer {
     return this.#headerFill > 0;
   }
 
-  /** Feeds bytes; `onFrame` gets each whole frame and returns false to stop (the rest is dropped). */
-  push(bytes: Uint8Array, onFrame: (frame: Uint8Array) => boolean): void {
+  /** Feeds bytes; `onFrame` gets each whole frame and returns false to stop. Returns the bytes taken: all, or those up to the frame after which it stopped. */
+  push(bytes: Uint8Array, onFrame: (frame: Uint8Array) => boolean): number {
     const size = this.#header.length;
     let at = 0;
     while (at < bytes.length) {
@@ -104,7 +104,7 @@ class Framer {
         this.#headerFill += take;
         at += take;
         if (this.#headerFill < size)
-          return;
+          return at;
         this.#frame = new Uint8Array(size + this.#bodyLength(this.#header));
         this.#frame.set(this.#header);
         this.#fill = size;
@@ -115,12 +115,13 @@ class Framer {
       this.#fill += take;
       at += take;
       if (this.#fill < frame.length)
-        return;
+        return at;
       this.#frame = undefined;
       this.#headerFill = 0;
       if (!onFrame(frame))
-        return;
+        return at;
     }
+    return at;
   }
 }
 
@@ -135,9 +136,9 @@ export class RecordReader {
     return length;
   });
 
-  /** Feeds bytes; `onRecord` gets each whole record and returns false to stop (the rest is dropped). */
-  push(bytes: Uint8Array, onRecord: (header: Uint8Array, body: Uint8Array) => boolean): void {
-    this.#framer.push(bytes, (frame) => onRecord(frame.subarray(0, 5), frame.subarray(5)));
+  /** Feeds bytes; `onRecord` gets each whole record and returns false to stop. Returns the bytes taken (the rest is the caller's to keep or drop). */
+  push(bytes: Uint8Array, onRecord: (header: Uint8Array, body: Uint8Array) => boolean): number {
+    return this.#framer.push(bytes, (frame) => onRecord(frame.subarray(0, 5), frame.subarray(5)));
   }
 }
 
