@@ -1,9 +1,9 @@
 // Host `preference`: the SDK's Preference (domain, key → boolean, integer, string or ArrayBuffer), kept in
 // this process's memory: values outlive the objects that wrote them, as they outlive a reboot on a device.
 // ArrayBuffers are copied in and out, as the device's store does.
-const domains = new Map<string, Map<string, boolean | number | string | ArrayBuffer>>();
-
 type Value = boolean | number | string | ArrayBuffer;
+
+const domains = new Map<string, Map<string, Value>>();
 
 const Preference = {
   set(domain: string, key: string, value: Value): void {

@@ -7,6 +7,7 @@
 // serialize()/restore() carry the live tickets through a reboot when the app asks (tls/tls13/ticket-preference).
 // Nothing here traces (a ticket's PSK is a secret).
 import type { HashName } from "tls/tls13/key-schedule";
+import { Reader } from "tls/tls13/messages";
 
 export interface Ticket {
   /** The opaque ticket, sent back as the PSK identity. */
@@ -36,17 +37,26 @@ export interface TicketStoreOptions {
 }
 
 const WEEK = 604800;
-/** serialize()'s format, and the fixed part of each ticket in it: hash, uses, ageAdd, received, lifetime, lengths. */
+/** serialize()'s format. */
 const FORMAT = 1;
+/** The fixed part of each ticket in it: hash, uses, ageAdd, received, lifetime, and its two length prefixes. */
 const TICKET_FIXED = 21;
 
-/** An origin ("host:port|key") as bytes: ASCII only (host names are in their A-label form); other text is left out. */
-function ascii(text: string): Uint8Array {
+/** Whether `ticket` may still be offered at `now`: received, by this clock, and not past its lifetime. */
+function isLive(ticket: Ticket, now: number): boolean {
+  const age = now - ticket.received;
+  return age >= 0 && age < ticket.lifetime * 1000;
+}
+
+/** An origin ("host:port|key") as bytes, for serialize(): ASCII only (host names are in their A-label form), else undefined. */
+function originBytes(text: string): Uint8Array | undefined {
+  if (text.length > 255)
+    return undefined;
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 127)
-      return new Uint8Array(256); // too long: left out by serialize()
+      return undefined;
     out[i] = c;
   }
   return out;
@@ -93,11 +103,9 @@ export class TicketStore {
     const list = this.#byOrigin?.get(origin);
     if (!list)
       return undefined;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const age = now - list[i].received;
-      if (age < 0 || age >= list[i].lifetime * 1000)
+    for (let i = list.length - 1; i >= 0; i--)
+      if (!isLive(list[i], now))
         list.splice(i, 1);
-    }
     let best: Ticket | undefined;
     for (const ticket of list) {
       if (!best || (ticket.uses ?? 0) <= (best.uses ?? 0))
@@ -130,46 +138,45 @@ export class TicketStore {
   /**
    * The live tickets as bytes (tls/tls13/ticket-preference keeps them through a reboot), at most `maxBytes`:
    * the most recently used origins first, each with its tickets, the newest first; what does not fit is left
-   * out. The bytes hold each ticket's PSK: a secret.
+   * out. The bytes hold each ticket's PSK: a secret. Layout: format, origin count, then per origin its name
+   * (1-byte length) and ticket count, per ticket hash (0 SHA-256, 1 SHA-384), uses, ageAdd, received (two
+   * 32-bit halves), lifetime, the ticket (2-byte length) and the PSK (1-byte length).
    */
   serialize(maxBytes: number, now = Date.now()): Uint8Array {
     const out = new Uint8Array(maxBytes);
     const view = new DataView(out.buffer);
-    let at = 2; // [0] format, [1] origins written
-    const origins = Array.from(this.#byOrigin?.entries() ?? []).reverse();
+    let at = 2;
     let written = 0;
-    for (const [origin, list] of origins) {
-      const name = ascii(origin);
-      const live = list.filter((t) => now >= t.received && now - t.received < t.lifetime * 1000).reverse();
-      if (!live.length || name.length > 255)
+    for (const [origin, list] of Array.from(this.#byOrigin?.entries() ?? []).reverse()) {
+      const name = originBytes(origin);
+      const live = list.filter((t) => isLive(t, now)).reverse();
+      if (!name || !live.length)
         continue;
-      let size = 2 + name.length;
-      const fitting: Ticket[] = [];
-      for (const t of live) {
-        const bytes = TICKET_FIXED + t.ticket.length + t.psk.length;
-        if (at + size + bytes > maxBytes)
-          break;
-        size += bytes;
-        fitting.push(t);
-      }
-      if (!fitting.length)
-        break;
+      if (at + 2 + name.length + TICKET_FIXED + live[0].ticket.length + live[0].psk.length > maxBytes)
+        break; // not even this origin's newest ticket fits
       out[at] = name.length;
       out.set(name, at + 1);
       at += 1 + name.length;
-      out[at++] = fitting.length;
-      for (const t of fitting) {
+      const countAt = at++;
+      let count = 0;
+      for (const t of live) {
+        if (at + TICKET_FIXED + t.ticket.length + t.psk.length > maxBytes)
+          break;
         out[at] = t.hash === "SHA384" ? 1 : 0;
         out[at + 1] = Math.min(t.uses ?? 0, 255);
         view.setUint32(at + 2, t.ageAdd >>> 0);
-        view.setFloat64(at + 6, t.received);
+        view.setUint32(at + 6, Math.floor(t.received / 0x100000000));
+        view.setUint32(at + 10, t.received >>> 0);
         view.setUint32(at + 14, t.lifetime);
         view.setUint16(at + 18, t.ticket.length);
-        out[at + 20] = t.psk.length;
-        out.set(t.ticket, at + TICKET_FIXED);
-        out.set(t.psk, at + TICKET_FIXED + t.ticket.length);
-        at += TICKET_FIXED + t.ticket.length + t.psk.length;
+        out.set(t.ticket, at + 20);
+        at += 20 + t.ticket.length;
+        out[at] = t.psk.length;
+        out.set(t.psk, at + 1);
+        at += 1 + t.psk.length;
+        count++;
       }
+      out[countAt] = count;
       written++;
     }
     out[0] = FORMAT;
@@ -178,58 +185,42 @@ export class TicketStore {
   }
 
   /**
-   * Takes back what serialize() wrote: tickets expired by `now`, or with a receipt time after it (a clock not
-   * yet set), are left out, and the store's bounds apply. Malformed bytes add nothing. Returns the live tickets read.
+   * Takes back what serialize() wrote: tickets not live at `now` (expired, or received after it: a clock not
+   * yet set) are left out, and the store's bounds apply. Malformed bytes add nothing. Returns the live tickets read.
    */
   restore(bytes: Uint8Array, now = Date.now()): number {
-    if (bytes.length < 2 || bytes[0] !== FORMAT)
-      return 0;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const taken: [string, Ticket[]][] = []; // most recently used origin first, each origin's tickets oldest first
-    let at = 2;
+    const taken: [string, Ticket[]][] = []; // most recently used origin first, each origin's tickets newest first
     try {
-      for (let o = 0; o < bytes[1]; o++) {
-        const nameLength = bytes[at];
+      const r = new Reader(bytes, "saved tickets");
+      if (r.u8() !== FORMAT)
+        return 0;
+      for (let origins = r.u8(); origins > 0; origins--) {
         let origin = "";
-        for (let i = at + 1; i < at + 1 + nameLength; i++)
-          origin += String.fromCharCode(bytes[i]);
-        at += 1 + nameLength;
-        const count = bytes[at++];
+        for (const c of r.vector(1)) // one by one: a spread would take a stack slot per byte
+          origin += String.fromCharCode(c);
         const tickets: Ticket[] = [];
-        for (let i = 0; i < count; i++) {
-          if (at + TICKET_FIXED > bytes.length)
-            return 0;
-          const ticketLength = view.getUint16(at + 18);
-          const pskLength = bytes[at + 20];
-          const end = at + TICKET_FIXED + ticketLength + pskLength;
-          if (end > bytes.length)
-            return 0;
-          tickets.push({
-            hash: bytes[at] === 1 ? "SHA384" : "SHA256",
-            uses: bytes[at + 1],
-            ageAdd: view.getUint32(at + 2),
-            received: view.getFloat64(at + 6),
-            lifetime: view.getUint32(at + 14),
-            ticket: bytes.slice(at + TICKET_FIXED, at + TICKET_FIXED + ticketLength),
-            psk: bytes.slice(at + TICKET_FIXED + ticketLength, end),
-          });
-          at = end;
+        for (let count = r.u8(); count > 0; count--) {
+          const hash = r.u8() === 1 ? "SHA384" : "SHA256";
+          const uses = r.u8();
+          const ageAdd = r.u32();
+          const received = r.u32() * 0x100000000 + r.u32();
+          const lifetime = r.u32();
+          tickets.push({ hash, uses, ageAdd, received, lifetime, ticket: r.vector(2).slice(), psk: r.vector(1).slice() });
         }
-        taken.push([origin, tickets.reverse()]); // oldest first, as they were added
+        taken.push([origin, tickets]);
       }
+      r.finish();
     }
     catch {
-      return 0; // read past the end: malformed
+      return 0; // read past the end, or bytes after it: not what serialize() wrote
     }
     let added = 0;
-    for (const [origin, tickets] of taken.reverse()) { // least recently used origin first: the last added is the most recent
-      for (const ticket of tickets) {
-        if (now < ticket.received || now - ticket.received >= ticket.lifetime * 1000)
-          continue;
-        this.add(origin, ticket);
-        added++;
-      }
-    }
+    for (const [origin, tickets] of taken.reverse()) // least recently used origin first, its oldest ticket first: add() keeps the order
+      for (const ticket of tickets.reverse())
+        if (isLive(ticket, now)) {
+          this.add(origin, ticket);
+          added++;
+        }
     return added;
   }
 
